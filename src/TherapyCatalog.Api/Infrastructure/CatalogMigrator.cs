@@ -1,0 +1,75 @@
+using System.Reflection;
+using DbUp;
+using DbUp.Engine.Output;
+using Npgsql;
+
+namespace TherapyCatalog.Api.Infrastructure;
+
+/// <summary>
+/// Brings a database up to date: the schema scripts of db/migrations through DbUp (journaled in
+/// <c>schemaversions</c>), then the catalog data of db/data. Instances starting together take
+/// turns under an advisory lock, so nothing is applied twice.
+/// </summary>
+public static class CatalogMigrator
+{
+    private const long MigrationLockKey = 0x7468_6572_6170_79; // "therapy"
+
+    public static async Task MigrateAsync(string connectionString, TimeProvider clock, ILogger logger, CancellationToken ct = default)
+    {
+        EnsureDatabase.For.PostgresqlDatabase(connectionString, new UpgradeLogger(logger));
+
+        await using var dataSource = NpgsqlDataSource.Create(connectionString);
+        await using var lockConnection = await dataSource.OpenConnectionAsync(ct);
+        await using (var takeLock = new NpgsqlCommand($"SELECT pg_advisory_lock({MigrationLockKey})", lockConnection))
+        {
+            await takeLock.ExecuteNonQueryAsync(ct);
+        }
+
+        var upgrade = DeployChanges.To.PostgresqlDatabase(connectionString)
+            .WithScriptsEmbeddedInAssembly(Assembly.GetExecutingAssembly(), name => name.StartsWith("migrations/", StringComparison.Ordinal))
+            .WithTransactionPerScript()
+            .WithVariablesDisabled()
+            .LogTo(new UpgradeLogger(logger))
+            .Build()
+            .PerformUpgrade();
+        if (!upgrade.Successful)
+        {
+            throw new InvalidOperationException($"Migration {upgrade.ErrorScript?.Name} failed: {upgrade.Error.Message}", upgrade.Error);
+        }
+
+        await CatalogDataLoader.LoadAsync(dataSource, clock, logger, ct);
+        // Closing the connection releases the advisory lock.
+    }
+
+    /// <summary>Waits for the database to answer (it may still be starting), then migrates.</summary>
+    public static async Task MigrateWhenReachableAsync(string connectionString, TimeProvider clock, ILogger logger, TimeSpan patience, CancellationToken ct = default)
+    {
+        var deadline = clock.GetUtcNow() + patience;
+        while (true)
+        {
+            try
+            {
+                await MigrateAsync(connectionString, clock, logger, ct);
+                return;
+            }
+            catch (Exception e) when (CatalogDatabase.IsUnavailable(e) && clock.GetUtcNow() < deadline)
+            {
+                logger.LogWarning("Database not reachable yet ({Message}); retrying", e.Message);
+                await Task.Delay(TimeSpan.FromSeconds(1), ct);
+            }
+        }
+    }
+
+    // DbUp hands over its own format strings; they are forwarded as they are.
+#pragma warning disable CA2254
+    private sealed class UpgradeLogger(ILogger logger) : IUpgradeLog
+    {
+        public void LogTrace(string format, params object[] args) => logger.LogTrace(format, args);
+        public void LogDebug(string format, params object[] args) => logger.LogDebug(format, args);
+        public void LogInformation(string format, params object[] args) => logger.LogInformation(format, args);
+        public void LogWarning(string format, params object[] args) => logger.LogWarning(format, args);
+        public void LogError(string format, params object[] args) => logger.LogError(format, args);
+        public void LogError(Exception ex, string format, params object[] args) => logger.LogError(ex, format, args);
+    }
+#pragma warning restore CA2254
+}

@@ -1,0 +1,105 @@
+using System.Text.RegularExpressions;
+using FluentValidation;
+
+namespace TherapyCatalog.Api.Therapies;
+
+/// <summary>
+/// The rules of a therapy body: the contract's required members and vocabularies, and the
+/// domain's cross-member rules as the seed texts explain them. The catalog data files pass
+/// through the same validator when they are loaded.
+/// </summary>
+public sealed partial class TherapyInputValidator : AbstractValidator<TherapyInput>
+{
+    public static readonly DateOnly EarliestApproval = new(1990, 1, 1);
+
+    public TherapyInputValidator(TimeProvider clock)
+    {
+        var today = DateOnly.FromDateTime(clock.GetUtcNow().UtcDateTime);
+
+        RuleFor(t => t.Slug).NotEmpty().MaximumLength(100).Matches(TherapyVocabulary.SlugPattern)
+            .WithMessage("'slug' must be lower-case words of letters and digits joined by single hyphens, e.g. 'kymriah'.");
+        RuleFor(t => t.ProprietaryName).NotEmpty().MaximumLength(200);
+        RuleFor(t => t.ProperName).NotEmpty().MaximumLength(300);
+        RuleFor(t => t.Manufacturer).NotEmpty().MaximumLength(300);
+        RuleFor(t => t.Modality).NotEmpty().OneOf(TherapyVocabulary.Modalities);
+        RuleFor(t => t.CellSource).OneOf(TherapyVocabulary.CellSources);
+        RuleFor(t => t.Delivery).OneOf(TherapyVocabulary.Deliveries);
+        RuleFor(t => t.Mechanism).OneOf(TherapyVocabulary.Mechanisms);
+        RuleFor(t => t.Vector).OneOf(TherapyVocabulary.Vectors);
+        RuleFor(t => t.VectorDetail).MaximumLength(200);
+        RuleFor(t => t.Target).MaximumLength(200);
+        RuleFor(t => t.Route).NotEmpty().OneOf(TherapyVocabulary.Routes);
+        RuleFor(t => t.Status).NotEmpty().OneOf(TherapyVocabulary.Statuses);
+
+        RuleFor(t => t.Administration).NotNull();
+        RuleFor(t => t.Administration.Summary).MaximumLength(1000).When(t => t.Administration is not null);
+        RuleFor(t => t.Administration.InfusionMinutes).InclusiveBetween(1, 24 * 60).When(t => t.Administration is not null);
+
+        RuleFor(t => t.Indications).NotNull().Must(i => i.Count <= 100).WithMessage("'indications' may hold at most 100 items.");
+        RuleForEach(t => t.Indications).NotNull().ChildRules(indication =>
+        {
+            indication.RuleFor(i => i.ConditionId).NotEmpty().MaximumLength(100).Matches(TherapyVocabulary.SlugPattern)
+                .WithMessage("'conditionId' must be the id of a condition, e.g. 'large-b-cell-lymphoma' (see GET /v1/conditions).");
+            indication.RuleFor(i => i.Population).MaximumLength(1000);
+            indication.RuleFor(i => i.Regulator).NotEmpty().OneOf(TherapyVocabulary.Regulators);
+            indication.RuleFor(i => i.ApprovedOn).InclusiveBetween(EarliestApproval, today)
+                .WithMessage($"'approvedOn' must lie between {EarliestApproval:yyyy-MM-dd} and today.");
+        });
+
+        RuleFor(t => t.Approvals).NotNull().Must(a => a.Count <= 50).WithMessage("'approvals' may hold at most 50 items.");
+        RuleForEach(t => t.Approvals).NotNull().ChildRules(approval =>
+        {
+            approval.RuleFor(a => a.Regulator).NotEmpty().OneOf(TherapyVocabulary.Regulators);
+            approval.RuleFor(a => a.ApplicationNumber).MaximumLength(100);
+            approval.RuleFor(a => a.ApprovedOn).InclusiveBetween(EarliestApproval, today)
+                .WithMessage($"'approvedOn' must lie between {EarliestApproval:yyyy-MM-dd} and today.");
+            approval.RuleFor(a => a.Status).NotEmpty().OneOf(TherapyVocabulary.ApprovalStatuses);
+        });
+
+        RuleFor(t => t.ListPrice!).ChildRules(price =>
+        {
+            price.RuleFor(p => p.Amount).GreaterThanOrEqualTo(0).LessThan(1_000_000_000_000m);
+            price.RuleFor(p => p.Currency).NotEmpty().Matches("^[A-Z]{3}$").WithMessage("'currency' must be an ISO 4217 code such as 'USD'.");
+            price.RuleFor(p => p.Year).InclusiveBetween(EarliestApproval.Year, today.Year);
+            price.RuleFor(p => p.Source).Must(BeAbsoluteHttpUrl!).When(p => p.Source is not null)
+                .WithMessage("'source' must be an absolute http(s) URL.");
+        }).When(t => t.ListPrice is not null);
+
+        RuleFor(t => t.Ndcs).NotNull().Must(n => n.Count <= 50).WithMessage("'ndcs' may hold at most 50 items.")
+            .Must(n => n.Distinct().Count() == n.Count).WithMessage("'ndcs' must not repeat a code.");
+        RuleForEach(t => t.Ndcs).NotEmpty().Matches(TherapyVocabulary.NdcPattern)
+            .WithMessage("Each NDC must be a hyphenated 10-digit National Drug Code such as '0078-0846-19'.");
+
+        RuleFor(t => t.Sources).NotNull().Must(s => s.Count is >= 1 and <= 50)
+            .WithMessage("'sources' must hold between 1 and 50 URLs: every fact needs a source.");
+        RuleForEach(t => t.Sources).NotEmpty().MaximumLength(2000).Must(BeAbsoluteHttpUrl)
+            .WithMessage("Each source must be an absolute http(s) URL.");
+
+        // The domain's cross-member rules.
+        RuleFor(t => t.CellSource).NotNull().When(t => t.Modality is "cell" or "cell-based-gene")
+            .WithMessage("A cell or cell-based gene therapy must say where its cells come from ('autologous' or 'allogeneic').");
+        RuleFor(t => t.Delivery).Equal("ex-vivo").When(t => t.Modality == "cell-based-gene")
+            .WithMessage("A cell-based gene therapy modifies cells outside the body: 'delivery' must be 'ex-vivo'.");
+        RuleFor(t => t.Vector).Null().When(t => t.Modality == "cell")
+            .WithMessage("A cell therapy carries no genetic material: 'vector' must be null.");
+        RuleFor(t => t.CellSource).Null().When(t => t.Modality == "gene" && t.Vector is not null)
+            .WithMessage("A gene therapy given as a vector gives no cells: 'cellSource' must be null.");
+        RuleFor(t => t.Delivery).Equal("in-vivo").When(t => t.Modality == "gene" && t.Vector is not null)
+            .WithMessage("A gene therapy given as a vector works inside the body: 'delivery' must be 'in-vivo'.");
+    }
+
+    private static bool BeAbsoluteHttpUrl(string url) =>
+        Uri.TryCreate(url, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttps || uri.Scheme == Uri.UriSchemeHttp)
+        && !WhiteSpace().IsMatch(url);
+
+    [GeneratedRegex(@"\s")]
+    private static partial Regex WhiteSpace();
+}
+
+internal static class VocabularyRules
+{
+    /// <summary>Null passes (optional members say NotNull separately); any other value must be one of <paramref name="allowed"/>.</summary>
+    public static IRuleBuilderOptions<T, string?> OneOf<T>(this IRuleBuilder<T, string?> rule, string[] allowed) =>
+        rule.Must(value => value is null || allowed.Contains(value, StringComparer.Ordinal))
+            .WithMessage($"'{{PropertyName}}' must be one of: {string.Join(", ", allowed)}.");
+}

@@ -1,0 +1,26 @@
+namespace TherapyCatalog.Api.Therapies;
+
+/// <summary>
+/// The closed vocabularies of the therapy resource (API.md). The database's CHECK constraints
+/// hold the same lists, so neither the API nor a hand-written SQL statement can store another value.
+/// </summary>
+public static class TherapyVocabulary
+{
+    public static readonly string[] Modalities = ["cell", "gene", "cell-based-gene"];
+    public static readonly string[] CellSources = ["autologous", "allogeneic"];
+    public static readonly string[] Deliveries = ["in-vivo", "ex-vivo"];
+    public static readonly string[] Mechanisms = ["replace", "inactivate", "introduce", "edit"];
+    public static readonly string[] Vectors = ["aav", "lentiviral", "gamma-retroviral", "adenoviral", "hsv-1", "plasmid", "crispr-cas9", "other"];
+    public static readonly string[] Routes =
+    [
+        "intravenous", "subretinal", "intravitreal", "intralesional", "intradermal", "intravesical", "intrathecal",
+        "intraputaminal", "intraportal", "topical", "oral-mucosal", "implantation", "other",
+    ];
+    public static readonly string[] Statuses = ["active", "withdrawn"];
+    public static readonly string[] ApprovalStatuses = ["approved", "withdrawn", "suspended"];
+    public static readonly string[] Regulators = ["FDA", "EMA", "MHRA", "NMPA", "PMDA", "HEALTH-CANADA", "TGA", "SWISSMEDIC", "MFDS"];
+
+    public const string SlugPattern = "^[a-z0-9]+(-[a-z0-9]+)*$";
+    public const string Icd10Pattern = @"^[A-TV-Z][0-9][0-9A-Z](\.[0-9A-Z]{1,4})?$";
+    public const string NdcPattern = "^[0-9]{4,5}-[0-9]{3,4}-[0-9]{1,2}$";
+}
