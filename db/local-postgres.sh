@@ -6,6 +6,7 @@
 #   db/local-postgres.sh url     print the Npgsql connection string
 #   db/local-postgres.sh stop    stop it (data kept)
 #   db/local-postgres.sh status  exit 0 when running
+#   db/local-postgres.sh destroy stop it and delete its folder (throwaway test clusters)
 #
 # CATALOG_PG_DIR  where the cluster lives (default: <repo>/.local/postgres, git-ignored)
 # CATALOG_PG_BIN  the folder with initdb and pg_ctl (default: found on the machine)
@@ -83,5 +84,6 @@ case "${1:-}" in
   stop) stop ;;
   url) url ;;
   status) running ;;
-  *) echo "usage: $0 start|stop|url|status" >&2; exit 2 ;;
+  destroy) stop; rm -rf "$dir" ;;
+  *) echo "usage: $0 start|stop|url|status|destroy" >&2; exit 2 ;;
 esac
