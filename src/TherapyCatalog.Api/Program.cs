@@ -7,6 +7,7 @@ var builder = WebApplication.CreateBuilder(args);
 builder.Services.ConfigureHttpJsonOptions(options => CatalogJson.Configure(options.SerializerOptions));
 builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddCatalogDatabase(builder.Configuration);
+builder.Services.AddSingleton(OpaqueCursor.FromConfiguration(builder.Configuration));
 builder.Services.AddCatalogProblemDetails();
 builder.Services.AddCatalogHealthChecks();
 builder.Services.AddCatalogOpenApi();

@@ -1,0 +1,50 @@
+using System.Globalization;
+using Dapper;
+using Npgsql;
+using TherapyCatalog.Api.Infrastructure;
+
+namespace TherapyCatalog.Api.Sync;
+
+/// <summary>
+/// A position in the change feed: the (transaction id, sequence) of the last change a client has.
+/// Changes are ordered by the xid8 of the transaction that wrote them, then by sequence. The feed
+/// only hands out changes of transactions below <c>pg_snapshot_xmin(pg_current_snapshot())</c>,
+/// the oldest transaction still running: every transaction below it has committed or rolled back,
+/// so no change can later appear behind a position already handed out, however late it commits.
+/// </summary>
+public readonly record struct ChangeFeedPosition(ulong TransactionId, long Sequence)
+{
+    public static readonly ChangeFeedPosition Start = new(0, 0);
+
+    /// <summary>
+    /// The position of the newest change that is settled in the current snapshot: what a read made in
+    /// this same snapshot (for example under REPEATABLE READ) reflects. <c>X-Catalog-Cursor</c> carries it.
+    /// </summary>
+    public const string CurrentSql = """
+        SELECT txid::text::numeric AS TransactionId, seq AS Sequence
+        FROM changes
+        WHERE txid < pg_snapshot_xmin(pg_current_snapshot())
+        ORDER BY txid DESC, seq DESC
+        LIMIT 1
+        """;
+
+    public static async Task<ChangeFeedPosition> CurrentAsync(NpgsqlConnection db, NpgsqlTransaction? tx, CancellationToken ct)
+    {
+        var row = await db.QuerySingleOrDefaultAsync<(decimal TransactionId, long Sequence)?>(
+            new CommandDefinition(CurrentSql, transaction: tx, cancellationToken: ct));
+        return row is { } r ? new ChangeFeedPosition((ulong)r.TransactionId, r.Sequence) : Start;
+    }
+
+    public string Encode(OpaqueCursor cursor) =>
+        cursor.Encode(string.Create(CultureInfo.InvariantCulture, $"c1:{TransactionId}:{Sequence}"));
+
+    public static ChangeFeedPosition? Decode(OpaqueCursor cursor, string? text)
+    {
+        var parts = cursor.Decode(text)?.Split(':');
+        return parts is ["c1", var txid, var seq]
+               && ulong.TryParse(txid, NumberStyles.None, CultureInfo.InvariantCulture, out var t)
+               && long.TryParse(seq, NumberStyles.None, CultureInfo.InvariantCulture, out var s)
+            ? new ChangeFeedPosition(t, s)
+            : null;
+    }
+}
