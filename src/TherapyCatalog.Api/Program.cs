@@ -1,3 +1,4 @@
+using TherapyCatalog.Api.Conditions;
 using TherapyCatalog.Api.Health;
 using TherapyCatalog.Api.Infrastructure;
 using TherapyCatalog.Api.Therapies;
@@ -29,6 +30,7 @@ app.UseCatalogProblemDetails();
 app.UseCatalogOpenApi();
 app.MapHealth();
 app.MapTherapies();
+app.MapConditions();
 
 app.Run();
 

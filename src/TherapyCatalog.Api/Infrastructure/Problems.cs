@@ -63,6 +63,8 @@ public static class Problems
             }
             else
             {
+                // .NET 10 no longer logs exceptions an IExceptionHandler handles: the 500's detail promises a log entry.
+                logger.LogError(exception, "Unhandled failure answering {Method} {Path}", context.Request.Method, context.Request.Path);
                 status = StatusCodes.Status500InternalServerError;
             }
 

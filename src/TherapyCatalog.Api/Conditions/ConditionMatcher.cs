@@ -1,0 +1,167 @@
+using System.Text;
+using System.Text.RegularExpressions;
+
+namespace TherapyCatalog.Api.Conditions;
+
+/// <summary>A text a person typed, ready for the matcher: lower-cased, trimmed, and its ICD-10 code reading if it has one.</summary>
+public sealed record ConditionQuery(string Text, string? Code);
+
+/// <summary>
+/// Finds the conditions a person means by what they typed, in PostgreSQL and through indexes. A
+/// term (a condition's name or one of its synonyms, in <c>condition_terms</c>) matches when:
+/// <list type="number">
+/// <item>it equals the query: the name (rank 1) or a synonym, abbreviation or lay term (rank 2);</item>
+/// <item>the query is an ICD-10 code equal to the condition's (rank 1) or a prefix of it (rank 2);</item>
+/// <item>it holds every word of the query (full-text, English stemming; rank 3);</item>
+/// <item>it holds every word once misspelt words are corrected (rank 5): a word of 4+ letters that no
+/// term uses becomes the vocabulary word closest to it, proposed by trigram similarity and chosen by
+/// edit distance.</item>
+/// </list>
+/// A matched condition reaches its descendants (recursive CTE over <c>parent_id</c>), ranked 4
+/// (or 5 when the ancestor only matched fuzzily). Each condition keeps its best match. Several
+/// queries (the <c>condition</c> filter and free text <c>q</c>) run at once, told apart by <c>source</c>.
+/// </summary>
+public static partial class ConditionMatcher
+{
+    public const int MaxQueryLength = 200;
+
+    /// <summary>How similar (trigrams) a vocabulary word must be to a misspelt word to replace it.</summary>
+    public const string CorrectionThreshold = "0.45";
+
+    /// <summary>Run first in the transaction: the trigram threshold the <c>%</c> operator (and its index) uses.</summary>
+    public const string PrepareSql = $"SELECT set_config('pg_trgm.similarity_threshold', '{CorrectionThreshold}', true)";
+
+    /// <summary>
+    /// CTEs for a <c>WITH RECURSIVE</c> list; parameters <c>@QuerySources</c>, <c>@QueryTexts</c>,
+    /// <c>@QueryCodes</c> (parallel arrays). Yields <c>condition_match (source, condition_id, rank, how, term, via)</c>.
+    /// </summary>
+    public const string MatchCtes = """
+        condition_query (source, text, code) AS (
+            SELECT q.source, q.text, q.code
+            FROM unnest(@QuerySources::text[], @QueryTexts::text[], @QueryCodes::text[]) AS q(source, text, code)
+        ),
+        condition_query_word AS (
+            SELECT q.source, w.word, w.ordinal
+            FROM condition_query q
+            CROSS JOIN LATERAL regexp_split_to_table(q.text, '[^[:alnum:]]+') WITH ORDINALITY AS w(word, ordinal)
+            WHERE w.word <> ''
+        ),
+        condition_corrected AS (
+            SELECT q.source,
+                   string_agg(coalesce(
+                       (SELECT cw.word FROM condition_words cw WHERE cw.word = q.word),
+                       (SELECT cw.word FROM condition_words cw
+                        WHERE length(q.word) >= 4 AND cw.word % q.word
+                        ORDER BY levenshtein(cw.word, q.word), similarity(cw.word, q.word) DESC, cw.word
+                        LIMIT 1),
+                       q.word), ' ' ORDER BY q.ordinal) AS text
+            FROM condition_query_word q
+            GROUP BY q.source
+        ),
+        condition_seed AS (
+            SELECT q.source, ct.condition_id, CASE ct.kind WHEN 'name' THEN 1 ELSE 2 END AS rank, ct.kind AS how, ct.term
+            FROM condition_query q
+            JOIN condition_terms ct ON ct.term_lower = q.text
+            UNION ALL
+            SELECT q.source, c.id, 1, 'code', c.icd10
+            FROM condition_query q
+            JOIN conditions c ON c.icd10 = q.code
+            UNION ALL
+            SELECT q.source, c.id, 2, 'code-prefix', c.icd10
+            FROM condition_query q
+            JOIN conditions c ON c.icd10 LIKE q.code || '%' AND c.icd10 <> q.code
+            UNION ALL
+            SELECT q.source, ct.condition_id, 3, 'text', ct.term
+            FROM condition_query q
+            JOIN condition_terms ct ON ct.term_vector @@ plainto_tsquery('english', q.text)
+            UNION ALL
+            SELECT q.source, ct.condition_id, 5, 'fuzzy', ct.term
+            FROM condition_query q
+            JOIN condition_corrected cc ON cc.source = q.source AND cc.text <> q.text
+            JOIN condition_terms ct ON ct.term_vector @@ plainto_tsquery('english', cc.text)
+        ),
+        condition_reach (source, condition_id, rank, how, term, via, depth) AS (
+            SELECT s.source, s.condition_id, s.rank, s.how, s.term, NULL::text, 0
+            FROM condition_seed s
+            UNION ALL
+            SELECT r.source, c.id, greatest(r.rank, 4), 'descendant', r.term, coalesce(r.via, r.condition_id), r.depth + 1
+            FROM condition_reach r
+            JOIN conditions c ON c.parent_id = r.condition_id
+            WHERE r.depth < 32
+        ),
+        condition_match AS (
+            SELECT DISTINCT ON (r.source, r.condition_id) r.source, r.condition_id, r.rank, r.how, r.term, r.via
+            FROM condition_reach r
+            ORDER BY r.source, r.condition_id, r.rank, r.depth, r.how, r.term
+        )
+        """;
+
+    /// <summary>
+    /// Condition names close to a query that matched nothing ("did you mean"), best first.
+    /// Looser than the matcher: a suggestion is only offered, never applied.
+    /// </summary>
+    public const string SuggestionsSql = """
+        WITH query_word AS (
+            SELECT w.word FROM regexp_split_to_table(@Text, '[^[:alnum:]]+') AS w(word) WHERE w.word <> ''
+        ),
+        candidate AS (
+            SELECT ct.condition_id, ct.term_lower, similarity(ct.term_lower, @Text) AS score
+            FROM condition_terms ct
+            WHERE ct.term_lower % @Text
+        )
+        SELECT c.name
+        FROM (
+            SELECT k.condition_id, max(k.score) AS score
+            FROM candidate k
+            -- Every word typed must be close to some word of the term: "lung cancer" suggests nothing
+            -- merely because other cancers share the word "cancer".
+            WHERE NOT EXISTS (
+                SELECT 1 FROM query_word q
+                WHERE NOT EXISTS (
+                    SELECT 1 FROM regexp_split_to_table(k.term_lower, '[^[:alnum:]]+') AS tw(word)
+                    WHERE similarity(tw.word, q.word) >= 0.3))
+            GROUP BY k.condition_id
+        ) AS s
+        JOIN conditions c ON c.id = s.condition_id
+        ORDER BY s.score DESC, c.name, c.id
+        LIMIT 5
+        """;
+
+    /// <summary>The thresholds of <see cref="SuggestionsSql"/>, set in the same transaction before it runs.</summary>
+    public const string PrepareSuggestionsSql = """
+        SELECT set_config('pg_trgm.similarity_threshold', '0.3', true)
+        """;
+
+    /// <summary>
+    /// What a person typed, as the matcher compares it: NUL and control characters removed,
+    /// whitespace collapsed, lower case. Null when nothing is left.
+    /// </summary>
+    public static ConditionQuery? Normalize(string? typed)
+    {
+        if (typed is null)
+        {
+            return null;
+        }
+
+        var text = new StringBuilder(typed.Length);
+        foreach (var ch in typed)
+        {
+            text.Append(char.IsControl(ch) || char.IsWhiteSpace(ch) ? ' ' : ch);
+        }
+
+        var normalized = Spaces().Replace(text.ToString(), " ").Trim().ToLowerInvariant();
+        if (normalized.Length == 0)
+        {
+            return null;
+        }
+
+        var code = normalized.ToUpperInvariant();
+        return new ConditionQuery(normalized, Icd10().IsMatch(code) ? code : null);
+    }
+
+    [GeneratedRegex(" {2,}")]
+    private static partial Regex Spaces();
+
+    [GeneratedRegex(TherapyCatalog.Api.Therapies.TherapyVocabulary.Icd10Pattern)]
+    private static partial Regex Icd10();
+}

@@ -1,0 +1,167 @@
+using System.Globalization;
+using System.Text.Json.Serialization;
+using Dapper;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Npgsql;
+using TherapyCatalog.Api.Infrastructure;
+using TherapyCatalog.Api.Therapies;
+
+namespace TherapyCatalog.Api.Conditions;
+
+/// <summary>
+/// A condition of the catalog. <c>activeTherapyCount</c> counts the active therapies indicated for
+/// it or any of its descendants: what <c>GET /v1/therapies?condition=</c> its name returns.
+/// <c>matchedTerm</c> (autocomplete only) is the name, synonym or code that matched <c>q</c>.
+/// </summary>
+public sealed record ConditionItem(
+    string Id,
+    string Name,
+    string? Icd10,
+    string[] Synonyms,
+    string? Parent,
+    int ActiveTherapyCount,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? MatchedTerm);
+
+public sealed record ConditionList(IReadOnlyList<ConditionItem> Items);
+
+public static class ConditionsApi
+{
+    public const int DefaultLimit = 10;
+    public const int MaxLimit = 100;
+
+    public static RouteGroupBuilder MapConditions(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/v1/conditions").WithTags("Conditions");
+
+        group.MapGet("/", ListConditions)
+            .WithName("ListConditions")
+            .WithSummary("Conditions, or autocomplete for a typed condition")
+            .WithDescription("Without `q`: conditions by name. With `q`: conditions whose name, synonym or ICD-10 code equals `q`, starts with it, has a word starting with it, or is close to it despite typos; best first. `limit` 1–100, default 10. `X-Catalog-Cursor` says which catalog state the counts reflect.");
+
+        return group;
+    }
+
+    private const string ActiveTherapyCountSql = """
+        (WITH RECURSIVE subtree (id) AS (
+             SELECT c.id
+             UNION
+             SELECT k.id FROM conditions k JOIN subtree s ON k.parent_id = s.id)
+         SELECT count(DISTINCT i.therapy_id)::int
+         FROM subtree s
+         JOIN therapy_indications i ON i.condition_id = s.id
+         JOIN therapies t ON t.id = i.therapy_id
+         WHERE t.status = 'active' AND t.deleted_at IS NULL)
+        """;
+
+    private const string AllSql = """
+        SELECT c.id AS Id, c.name AS Name, c.icd10 AS Icd10, c.synonyms AS Synonyms, c.parent_id AS Parent,
+               {activeTherapyCount} AS ActiveTherapyCount, NULL::text AS MatchedTerm
+        FROM conditions c
+        ORDER BY lower(c.name), c.id
+        LIMIT @Limit
+        """;
+
+    // Trigram operators (% and <%) use the thresholds set by PrepareSql, and the GIN trigram index.
+    private const string AutocompleteSql = """
+        WITH candidate AS (
+            SELECT ct.condition_id, ct.term,
+                   CASE WHEN ct.term_lower = @Text THEN 1
+                        WHEN ct.term_lower LIKE @Prefix THEN 2
+                        WHEN ct.term_lower LIKE @WordPrefix OR ct.term_lower LIKE @HyphenPrefix THEN 3
+                        ELSE 4 END AS rank,
+                   greatest(similarity(ct.term_lower, @Text), word_similarity(@Text, ct.term_lower)) AS score,
+                   similarity(ct.term_lower, @Text) AS closeness
+            FROM condition_terms ct
+            WHERE ct.term_lower LIKE @Prefix OR ct.term_lower LIKE @WordPrefix OR ct.term_lower LIKE @HyphenPrefix
+               OR ct.term_lower % @Text OR @Text <% ct.term_lower
+            UNION ALL
+            SELECT c.id, c.icd10, CASE WHEN c.icd10 = @Code THEN 1 ELSE 2 END, 1, 1
+            FROM conditions c
+            WHERE c.icd10 LIKE @Code || '%'
+        ),
+        best AS (
+            SELECT DISTINCT ON (condition_id) condition_id, term, rank, score, closeness
+            FROM candidate
+            ORDER BY condition_id, rank, score DESC, closeness DESC, term
+        )
+        SELECT c.id AS Id, c.name AS Name, c.icd10 AS Icd10, c.synonyms AS Synonyms, c.parent_id AS Parent,
+               {activeTherapyCount} AS ActiveTherapyCount, b.term AS MatchedTerm
+        FROM best b
+        JOIN conditions c ON c.id = b.condition_id
+        ORDER BY b.rank, b.score DESC, b.closeness DESC, lower(c.name), c.id
+        LIMIT @Limit
+        """;
+
+    private const string PrepareSql = """
+        SELECT set_config('pg_trgm.similarity_threshold', '0.4', true),
+               set_config('pg_trgm.word_similarity_threshold', '0.5', true)
+        """;
+
+    // A class, not a record: Dapper reports text[] as System.Array, which no record constructor takes.
+    private sealed class ConditionRow
+    {
+        public string Id { get; init; } = "";
+        public string Name { get; init; } = "";
+        public string? Icd10 { get; init; }
+        public string[] Synonyms { get; init; } = [];
+        public string? Parent { get; init; }
+        public int ActiveTherapyCount { get; init; }
+        public string? MatchedTerm { get; init; }
+
+        public ConditionItem ToItem() => new(Id, Name, Icd10, Synonyms, Parent, ActiveTherapyCount, MatchedTerm);
+    }
+
+    /// <summary>Conditions by name, or the conditions a typed text may mean (autocomplete).</summary>
+    public static async Task<Results<Ok<ConditionList>, ValidationProblem>> ListConditions(
+        string? q, string? limit, NpgsqlDataSource dataSource, OpaqueCursor cursors, HttpContext http, CancellationToken ct)
+    {
+        var errors = new Dictionary<string, string[]>();
+        var take = DefaultLimit;
+        if (limit is not null && (!int.TryParse(limit, NumberStyles.None, CultureInfo.InvariantCulture, out take) || take is < 1 or > MaxLimit))
+        {
+            errors["limit"] = [$"'limit' must be a whole number from 1 to {MaxLimit}."];
+        }
+
+        if (q is { Length: > ConditionMatcher.MaxQueryLength })
+        {
+            errors["q"] = [$"'q' may be at most {ConditionMatcher.MaxQueryLength} characters long."];
+        }
+
+        if (errors.Count > 0)
+        {
+            return TypedResults.ValidationProblem(errors, title: "Invalid condition request");
+        }
+
+        var query = ConditionMatcher.Normalize(q);
+        List<ConditionRow> rows;
+        await using (var db = await dataSource.OpenConnectionAsync(ct))
+        {
+            await using var tx = await CatalogSnapshot.BeginAsync(db, http.Response, cursors, ct);
+            if (query is null)
+            {
+                rows = [.. await db.QueryAsync<ConditionRow>(new CommandDefinition(
+                    AllSql.Replace("{activeTherapyCount}", ActiveTherapyCountSql, StringComparison.Ordinal), new { Limit = take }, tx, cancellationToken: ct))];
+            }
+            else
+            {
+                await db.ExecuteAsync(new CommandDefinition(PrepareSql, transaction: tx, cancellationToken: ct));
+                var like = FilteredTherapies.EscapeLike(query.Text);
+                rows = [.. await db.QueryAsync<ConditionRow>(new CommandDefinition(
+                    AutocompleteSql.Replace("{activeTherapyCount}", ActiveTherapyCountSql, StringComparison.Ordinal),
+                    new
+                    {
+                        query.Text,
+                        query.Code,
+                        Prefix = like + "%",
+                        WordPrefix = "% " + like + "%",
+                        HyphenPrefix = "%-" + like + "%",
+                        Limit = take,
+                    }, tx, cancellationToken: ct))];
+            }
+
+            await tx.CommitAsync(ct);
+        }
+
+        return TypedResults.Ok(new ConditionList([.. rows.Select(r => r.ToItem())]));
+    }
+}

@@ -1,0 +1,207 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
+using Dapper;
+using Microsoft.AspNetCore.Http.Extensions;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Npgsql;
+using TherapyCatalog.Api.Conditions;
+using TherapyCatalog.Api.Infrastructure;
+
+namespace TherapyCatalog.Api.Therapies;
+
+/// <summary>A page of therapies. <c>suggestions</c> appears only when a query matched nothing and close condition names exist.</summary>
+public sealed record TherapyPage(
+    IReadOnlyList<JsonObject> Items,
+    string? NextCursor,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<string>? Suggestions);
+
+/// <summary>
+/// <c>GET /v1/therapies</c>: filters, condition matching, relevance, keyset paging. A page is
+/// read after the last row of the previous one, by the sort key and the id (never by offset), so
+/// rows inserted or deleted between pages neither shift nor repeat the rest.
+/// </summary>
+public static class TherapyListApi
+{
+    public const int DefaultLimit = 20;
+    public const int MaxLimit = 100;
+    public static readonly string[] Sorts = ["relevance", "name", "approvedOn", "-approvedOn"];
+
+    private static readonly TherapyFilterRequestValidator Validator = new();
+
+    private const string SelectSql = """
+        SELECT t.id AS Id, {rank} AS Rank, lower(t.proprietary_name) AS SortName, {date}::text AS SortDate,
+               v.document::text AS Document, {matched} AS MatchedConditions
+        FROM {from}
+        JOIN therapy_versions v ON v.therapy_id = t.id AND v.version = t.version
+        WHERE {where}{after}
+        ORDER BY {orderBy}
+        LIMIT @Take
+        """;
+
+    // Which conditions a listed therapy was matched by, and how: its best match per condition.
+    private const string MatchedConditionsSql = """
+        (SELECT json_agg(json_build_object(
+                    'conditionId', b.condition_id, 'condition', c.name, 'icd10', c.icd10,
+                    'match', b.how, 'term', b.term, 'via', b.via) ORDER BY b.rank, b.condition_id)
+         FROM (SELECT DISTINCT ON (m.condition_id) m.condition_id, m.rank, m.how, m.term, m.via
+               FROM condition_match m
+               WHERE EXISTS (SELECT 1 FROM therapy_indications i WHERE i.therapy_id = t.id AND i.condition_id = m.condition_id)
+               ORDER BY m.condition_id, m.rank, m.how, m.term) AS b
+         JOIN conditions c ON c.id = b.condition_id)::text
+        """;
+
+    private const string NoMatchedConditions = "NULL::text";
+    private const string Name = "lower(t.proprietary_name)";
+    private const string DateAscending = "coalesce(t.first_approved_on, 'infinity'::date)";
+    private const string DateDescending = "coalesce(t.first_approved_on, '-infinity'::date)";
+
+    // Per sort: the date key, ORDER BY, and the keyset condition "after the cursor's row".
+    private static readonly Dictionary<string, (string Date, string OrderBy, string After)> SortSql = new()
+    {
+        ["relevance"] = (DateAscending, "{rank}, " + Name + ", t.id", "\n  AND ({rank}, " + Name + ", t.id) > (@AfterRank, @AfterName, @AfterId)"),
+        ["name"] = (DateAscending, Name + ", t.id", "\n  AND (" + Name + ", t.id) > (@AfterName, @AfterId)"),
+        ["approvedOn"] = (DateAscending, DateAscending + ", t.id", "\n  AND (" + DateAscending + ", t.id) > (@AfterDate::date, @AfterId)"),
+        ["-approvedOn"] = (DateDescending, DateDescending + " DESC, t.id DESC", "\n  AND (" + DateDescending + ", t.id) < (@AfterDate::date, @AfterId)"),
+    };
+
+    /// <summary>Where a page ended: the sort key of its last row, for the query (sort and filter) it belongs to.</summary>
+    private sealed record PagePosition(string Sort, string Filter, int Rank, string Name, string Date, Guid Id);
+
+    private sealed record Row(Guid Id, int Rank, string SortName, string SortDate, string Document, string? MatchedConditions);
+
+    public static async Task<Results<Ok<TherapyPage>, ValidationProblem>> ListTherapies(
+        [AsParameters] TherapyFilterRequest request, string? sort, string? limit, string? cursor,
+        NpgsqlDataSource dataSource, OpaqueCursor cursors, HttpContext http, CancellationToken ct)
+    {
+        var errors = Validator.Validate(request).ToDictionary();
+        var take = DefaultLimit;
+        if (limit is not null && (!int.TryParse(limit, NumberStyles.None, CultureInfo.InvariantCulture, out take) || take is < 1 or > MaxLimit))
+        {
+            errors["limit"] = [$"'limit' must be a whole number from 1 to {MaxLimit}."];
+        }
+
+        var sortName = sort is null ? null : Sorts.FirstOrDefault(s => s.Equals(sort, StringComparison.OrdinalIgnoreCase));
+        if (sort is not null && sortName is null)
+        {
+            errors["sort"] = [$"'sort' must be one of: {string.Join(", ", Sorts)}."];
+        }
+
+        if (errors.Count > 0)
+        {
+            return TypedResults.ValidationProblem(errors, title: "Invalid list request");
+        }
+
+        var filter = TherapyFilter.From(request);
+        sortName ??= filter.Matches ? "relevance" : "name";
+        var fingerprint = filter.Fingerprint();
+        PagePosition? after = null;
+        if (cursor is not null)
+        {
+            after = DecodePosition(cursors, cursor);
+            if (after is null || after.Sort != sortName || after.Filter != fingerprint)
+            {
+                return TypedResults.ValidationProblem(
+                    new Dictionary<string, string[]>
+                    {
+                        ["cursor"] = [after is null
+                            ? "'cursor' is not a cursor this service handed out (or it was altered)."
+                            : "'cursor' belongs to a different query: repeat the filters and sort of the request that returned it."],
+                    },
+                    title: "Invalid cursor");
+            }
+        }
+
+        var sql = FilteredTherapies.For(filter);
+        var (date, orderBy, afterSql) = SortSql[sortName];
+        var parameters = sql.Parameters;
+        parameters.Add("Take", take + 1);
+        if (after is not null)
+        {
+            parameters.Add("AfterRank", after.Rank);
+            parameters.Add("AfterName", after.Name);
+            parameters.Add("AfterDate", after.Date);
+            parameters.Add("AfterId", after.Id);
+        }
+
+        // Fixed fragments only; every value is a bound parameter.
+        var text = sql.With + SelectSql
+            .Replace("{matched}", filter.Matches ? MatchedConditionsSql : NoMatchedConditions, StringComparison.Ordinal)
+            .Replace("{from}", sql.From, StringComparison.Ordinal)
+            .Replace("{where}", sql.Where, StringComparison.Ordinal)
+            .Replace("{after}", after is null ? "" : afterSql, StringComparison.Ordinal)
+            .Replace("{orderBy}", orderBy, StringComparison.Ordinal)
+            .Replace("{date}", date, StringComparison.Ordinal)
+            .Replace("{rank}", sql.Rank, StringComparison.Ordinal);
+
+        List<Row> rows;
+        IReadOnlyList<string>? suggestions = null;
+        await using (var db = await dataSource.OpenConnectionAsync(ct))
+        {
+            await using var tx = await CatalogSnapshot.BeginAsync(db, http.Response, cursors, ct);
+            await db.ExecuteAsync(new CommandDefinition(ConditionMatcher.PrepareSql, transaction: tx, cancellationToken: ct));
+            rows = [.. await db.QueryAsync<Row>(new CommandDefinition(text, parameters, tx, cancellationToken: ct))];
+            if (rows.Count == 0 && after is null && (filter.Condition ?? filter.Q) is { } typed)
+            {
+                await db.ExecuteAsync(new CommandDefinition(ConditionMatcher.PrepareSuggestionsSql, transaction: tx, cancellationToken: ct));
+                var close = (await db.QueryAsync<string>(new CommandDefinition(
+                    ConditionMatcher.SuggestionsSql, new { Text = typed.Text }, tx, cancellationToken: ct))).ToList();
+                suggestions = close.Count > 0 ? close : null;
+            }
+
+            await tx.CommitAsync(ct);
+        }
+
+        var page = rows.Take(take).ToList();
+        string? next = null;
+        if (rows.Count > take)
+        {
+            var last = page[^1];
+            next = cursors.Encode("p1:" + JsonSerializer.Serialize(
+                new PagePosition(sortName, fingerprint, last.Rank, last.SortName, last.SortDate, last.Id)));
+            http.Response.Headers.Link = $"<{NextPageUrl(http.Request, next)}>; rel=\"next\"";
+        }
+
+        var items = page.Select(row =>
+        {
+            var item = JsonNode.Parse(row.Document)!.AsObject();
+            if (filter.Matches)
+            {
+                item["matchedConditions"] = row.MatchedConditions is null ? new JsonArray() : JsonNode.Parse(row.MatchedConditions);
+            }
+
+            return item;
+        }).ToList();
+        return TypedResults.Ok(new TherapyPage(items, next, suggestions));
+    }
+
+    private static PagePosition? DecodePosition(OpaqueCursor cursors, string cursor)
+    {
+        var payload = cursors.Decode(cursor);
+        if (payload is null || !payload.StartsWith("p1:", StringComparison.Ordinal))
+        {
+            return null;
+        }
+
+        try
+        {
+            return JsonSerializer.Deserialize<PagePosition>(payload[3..]);
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    private static string NextPageUrl(HttpRequest request, string next)
+    {
+        var query = new QueryBuilder(request.Query
+            .Where(p => !p.Key.Equals("cursor", StringComparison.OrdinalIgnoreCase))
+            .SelectMany(p => p.Value.Select(v => new KeyValuePair<string, string>(p.Key, v ?? ""))))
+        {
+            { "cursor", next },
+        };
+        return UriHelper.BuildAbsolute(request.Scheme, request.Host, request.PathBase, request.Path, query.ToQueryString());
+    }
+}
