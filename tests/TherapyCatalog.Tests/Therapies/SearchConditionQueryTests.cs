@@ -1,0 +1,258 @@
+using System.Text.Json;
+using TherapyCatalog.Tests.Infrastructure;
+
+namespace TherapyCatalog.Tests.Therapies;
+
+/// <summary>
+/// "What is approved for this condition?", against the seeded catalog. Every expected set is read
+/// off the data files: db/data/conditions/cancer.json (names, synonyms, ICD-10 codes, parents) and
+/// the indications of db/data/therapies/*.json, following the hierarchy by hand.
+/// </summary>
+public class SearchConditionQueryTests(CatalogApiFactory api) : IClassFixture<CatalogApiFactory>
+{
+    private readonly HttpClient _client = api.CreateClient();
+
+    // Products per condition, from the therapy files' indications.
+    private static readonly string[] AcuteLymphoblasticLeukemia = ["aucatzyl", "kymriah", "tecartus"];
+    private static readonly string[] ChronicLymphocyticLeukemia = ["breyanzi"];
+    private static readonly string[] LargeBCellLymphoma = ["breyanzi", "kymriah", "yescarta"];
+    private static readonly string[] FollicularLymphoma = ["breyanzi", "kymriah", "yescarta"];
+    private static readonly string[] MantleCellLymphoma = ["breyanzi", "tecartus"];
+    private static readonly string[] MarginalZoneLymphoma = ["breyanzi"];
+    private static readonly string[] Ptld = ["ebvallo"];
+    private static readonly string[] MultipleMyeloma = ["abecma", "carvykti"];
+    private static readonly string[] Melanoma = ["amtagvi", "imlygic"];
+    private static readonly string[] Mcrpc = ["provenge"];
+    private static readonly string[] Nmibc = ["adstiladrin"];
+    private static readonly string[] HeadAndNeck = ["gendicine"];
+    private static readonly string[] Nasopharyngeal = ["oncorine"];
+    private static readonly string[] SynovialSarcoma = ["tecelra"];
+    private static readonly string[] AcuteGvhd = ["ryoncil"];
+    private static readonly string[] BloodCancerItself = ["omisirge"];
+
+    private static readonly string[] CordBlood =
+    [
+        "allocord", "clevecord", "ducord", "hemacord", "hpc-cord-blood-bloodworks", "hpc-cord-blood-clinimmune",
+        "hpc-cord-blood-lifesouth", "hpc-cord-blood-md-anderson", "regenecyte",
+    ];
+
+    // Broader conditions: the union of their descendants (cancer.json's parent links).
+    private static readonly string[] Leukemia = [.. AcuteLymphoblasticLeukemia, .. ChronicLymphocyticLeukemia];
+    private static readonly string[] NonHodgkin = [.. LargeBCellLymphoma, .. FollicularLymphoma, .. MantleCellLymphoma, .. MarginalZoneLymphoma];
+    private static readonly string[] BloodCancer = [.. BloodCancerItself, .. Leukemia, .. NonHodgkin, .. Ptld, .. MultipleMyeloma];
+    private static readonly string[] Cancer =
+    [
+        .. BloodCancer, .. Melanoma, .. Mcrpc, .. Nmibc, .. HeadAndNeck, .. Nasopharyngeal, .. SynovialSarcoma,
+    ];
+
+    public static TheoryData<string, string, string[]> Queries => new()
+    {
+        // exact names, any case
+        { "exact name", "Large B-cell lymphoma", LargeBCellLymphoma },
+        { "exact name, lower case", "multiple myeloma", MultipleMyeloma },
+        { "exact name", "Synovial sarcoma", SynovialSarcoma },
+        { "exact name", "Acute graft-versus-host disease", AcuteGvhd },
+        // abbreviations
+        { "abbreviation", "DLBCL", LargeBCellLymphoma },
+        { "abbreviation, lower case", "dlbcl", LargeBCellLymphoma },
+        { "abbreviation", "ALL", AcuteLymphoblasticLeukemia },
+        { "abbreviation", "CLL", ChronicLymphocyticLeukemia },
+        { "abbreviation", "MM", MultipleMyeloma },
+        { "abbreviation", "mCRPC", Mcrpc },
+        { "abbreviation", "NMIBC", Nmibc },
+        { "abbreviation", "NPC", Nasopharyngeal },
+        { "abbreviation", "PTLD", Ptld },
+        { "abbreviation", "MCL", MantleCellLymphoma },
+        // synonyms and lay terms
+        { "synonym", "myeloma", MultipleMyeloma },
+        { "lay term", "bone marrow cancer", MultipleMyeloma },
+        { "lay term", "skin cancer", Melanoma },
+        { "lay term", "blood cancer", BloodCancer },
+        { "lay term", "blood disorders", CordBlood },
+        { "British spelling", "leukaemia", Leukemia },
+        { "words of a longer name", "mantle cell", MantleCellLymphoma },
+        // misspellings
+        { "misspelling", "lymphona", NonHodgkin },
+        { "misspelling", "lukemia", Leukemia },
+        { "misspelling", "melanomma", Melanoma },
+        { "misspelling", "folicular lymphoma", FollicularLymphoma },
+        { "misspelling", "myelomma", MultipleMyeloma },
+        // ICD-10 codes and prefixes
+        { "ICD-10 code", "C83.1", MantleCellLymphoma },
+        { "ICD-10 code, lower case", "c91.0", AcuteLymphoblasticLeukemia },
+        { "ICD-10 code", "C90.0", MultipleMyeloma },
+        { "ICD-10 code shared by parent and child", "C61", Mcrpc },
+        { "ICD-10 category as prefix", "C83", [.. LargeBCellLymphoma, .. MantleCellLymphoma] },
+        { "ICD-10 category as prefix", "C91", Leukemia },
+        { "ICD-10 code of a parent reaches the child", "D89.81", AcuteGvhd },
+        // broader terms reach every subtype
+        { "broader", "lymphoma", NonHodgkin },
+        { "broader", "Non-Hodgkin lymphoma", NonHodgkin },
+        { "broader", "NHL", NonHodgkin },
+        { "broader", "leukemia", Leukemia },
+        { "broader", "bladder cancer", Nmibc },
+        { "broader", "prostate cancer", Mcrpc },
+        { "broader", "head and neck cancer", [.. HeadAndNeck, .. Nasopharyngeal] },
+        { "broader", "sarcoma", SynovialSarcoma },
+        { "broader", "GVHD", AcuteGvhd },
+        { "broadest", "cancer", Cancer },
+        // negatives: nothing unrelated
+        { "negative", "lung cancer", [] },
+        { "negative", "breast cancer", [] },
+        { "negative", "type 2 diabetes", [] },
+        { "negative", "asthma", [] },
+        { "negative", "migraine", [] },
+        { "negative: ICD-10 code without products", "C50", [] },
+        { "negative: ICD-10 code unknown", "J45.909", [] },
+        { "negative: stop words only", "the of and", [] },
+        { "negative: too short to be fuzzy", "xq", [] },
+    };
+
+    [Theory]
+    [MemberData(nameof(Queries))]
+    public async Task Condition_query_returns_exactly_the_products_approved_for_it(string kind, string condition, string[] expected)
+    {
+        var slugs = await SearchClient.SlugsAsync(_client, $"condition={Uri.EscapeDataString(condition)}");
+
+        Assert.True(slugs.Length == slugs.Distinct().Count(), $"{kind} '{condition}': a product is listed twice: {string.Join(", ", slugs)}");
+        Assert.Equal(expected.Distinct().Order(StringComparer.Ordinal), slugs.Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public async Task Condition_query_lymphoma_reaches_every_subtype()
+    {
+        var items = await SearchClient.AllItemsAsync(_client, "condition=lymphoma");
+
+        var matched = items.SelectMany(i => i.GetProperty("matchedConditions").EnumerateArray())
+            .Select(m => m.GetProperty("conditionId").GetString()).ToHashSet();
+        Assert.Superset(new HashSet<string?> { "large-b-cell-lymphoma", "follicular-lymphoma", "mantle-cell-lymphoma", "marginal-zone-lymphoma" }, matched);
+    }
+
+    [Fact]
+    public async Task Every_result_says_which_condition_matched_and_how()
+    {
+        var items = await SearchClient.AllItemsAsync(_client, "condition=DLBCL");
+
+        Assert.All(items, item =>
+        {
+            var match = Assert.Single(item.GetProperty("matchedConditions").EnumerateArray());
+            Assert.Equal("large-b-cell-lymphoma", match.GetProperty("conditionId").GetString());
+            Assert.Equal("Large B-cell lymphoma", match.GetProperty("condition").GetString());
+            Assert.Equal("C83.3", match.GetProperty("icd10").GetString());
+            Assert.Equal("synonym", match.GetProperty("match").GetString());
+            Assert.Equal("DLBCL", match.GetProperty("term").GetString());
+        });
+    }
+
+    [Fact]
+    public async Task A_subtype_reached_through_its_parent_names_the_parent()
+    {
+        // Synovial sarcoma's own names do not hold the words "soft tissue": only its parent matches.
+        var items = await SearchClient.AllItemsAsync(_client, "condition=soft%20tissue%20sarcoma");
+
+        var match = Assert.Single(Assert.Single(items).GetProperty("matchedConditions").EnumerateArray());
+        Assert.Equal("synovial-sarcoma", match.GetProperty("conditionId").GetString());
+        Assert.Equal("descendant", match.GetProperty("match").GetString());
+        Assert.Equal("soft-tissue-sarcoma", match.GetProperty("via").GetString());
+    }
+
+    [Fact]
+    public async Task A_code_prefix_match_says_so()
+    {
+        var items = await SearchClient.AllItemsAsync(_client, "condition=C83");
+
+        var tecartus = items.Single(i => i.GetProperty("slug").GetString() == "tecartus");
+        var match = Assert.Single(tecartus.GetProperty("matchedConditions").EnumerateArray());
+        Assert.Equal("code-prefix", match.GetProperty("match").GetString());
+        Assert.Equal("C83.1", match.GetProperty("term").GetString());
+    }
+
+    [Fact]
+    public async Task Relevance_puts_the_exact_condition_before_its_subtypes()
+    {
+        // Omisirge is indicated for "Blood cancer" itself; every other blood cancer product only for a subtype.
+        var items = await SearchClient.AllItemsAsync(_client, "condition=blood%20cancer", limit: 3);
+
+        Assert.Equal("omisirge", items[0].GetProperty("slug").GetString());
+        Assert.Equal("name", items[0].GetProperty("matchedConditions")[0].GetProperty("match").GetString());
+        Assert.All(items.Skip(1), item => Assert.DoesNotContain(
+            item.GetProperty("matchedConditions").EnumerateArray(), m => m.GetProperty("match").GetString() == "name"));
+    }
+
+    // The contract's ladder: exact name or code, then synonym (or code prefix), then the words of
+    // a longer name, then descendant, then fuzzy.
+    private static readonly Dictionary<string, int> Ladder = new()
+    {
+        ["name"] = 1, ["code"] = 1, ["synonym"] = 2, ["code-prefix"] = 2, ["text"] = 3, ["descendant"] = 4, ["fuzzy"] = 5,
+    };
+
+    [Theory]
+    [InlineData("cancer")]
+    [InlineData("blood cancer")]
+    [InlineData("lymphoma")]
+    [InlineData("leukemia")]
+    [InlineData("C83")]
+    public async Task Relevance_orders_results_by_how_well_their_best_condition_matched(string condition)
+    {
+        var items = await SearchClient.AllItemsAsync(_client, $"condition={Uri.EscapeDataString(condition)}", limit: 2);
+
+        var best = items.Select(i => i.GetProperty("matchedConditions").EnumerateArray()
+            .Min(m => Ladder[m.GetProperty("match").GetString()!])).ToList();
+        Assert.Equal(best.Order(), best);
+        // Within one rank, by name: the order does not depend on the plan.
+        var names = items.Select(i => i.GetProperty("proprietaryName").GetString()!.ToLowerInvariant()).ToList();
+        for (var i = 1; i < items.Count; i++)
+        {
+            if (best[i] == best[i - 1])
+            {
+                Assert.True(string.CompareOrdinal(names[i - 1], names[i]) <= 0, $"{names[i - 1]} before {names[i]}");
+            }
+        }
+    }
+
+    [Fact]
+    public async Task Misspelt_condition_is_matched_as_fuzzy()
+    {
+        var items = await SearchClient.AllItemsAsync(_client, "condition=melanomma");
+
+        Assert.All(items, item => Assert.Equal("fuzzy", item.GetProperty("matchedConditions")[0].GetProperty("match").GetString()));
+    }
+
+    [Fact]
+    public async Task A_query_that_matches_nothing_returns_200_empty_with_suggestions_of_close_names()
+    {
+        var response = await _client.GetAsync("/v1/therapies?condition=lymfoma");
+
+        Assert.Equal(System.Net.HttpStatusCode.OK, response.StatusCode);
+        var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
+        Assert.Empty(body.GetProperty("items").EnumerateArray());
+        Assert.Contains("Lymphoma", body.GetProperty("suggestions").EnumerateArray().Select(s => s.GetString()));
+    }
+
+    [Fact]
+    public async Task A_query_with_no_close_condition_offers_no_suggestions()
+    {
+        var body = JsonDocument.Parse(await _client.GetStringAsync("/v1/therapies?condition=lung%20cancer")).RootElement;
+
+        Assert.Empty(body.GetProperty("items").EnumerateArray());
+        Assert.False(body.TryGetProperty("suggestions", out _), "no condition is close to 'lung cancer'");
+    }
+
+    [Fact]
+    public async Task Free_text_q_finds_a_product_by_name_and_by_condition()
+    {
+        Assert.Equal(["kymriah"], await SearchClient.SlugsAsync(_client, "q=Kymriah"));
+        Assert.Equal(["kymriah"], await SearchClient.SlugsAsync(_client, "q=tisagenlecleucel"));
+        Assert.Equal(["abecma", "carvykti"], (await SearchClient.SlugsAsync(_client, "q=BCMA")).Order());
+        Assert.Equal(["abecma", "carvykti"], (await SearchClient.SlugsAsync(_client, "q=myeloma")).Order());
+    }
+
+    [Fact]
+    public async Task Condition_and_filters_combine_with_and()
+    {
+        // Lymphoma products (Breyanzi, Kymriah, Yescarta, Tecartus) given by a gamma-retroviral vector: Kite's two.
+        var slugs = await SearchClient.SlugsAsync(_client, "condition=lymphoma&vector=gamma-retroviral");
+
+        Assert.Equal(["tecartus", "yescarta"], slugs.Order());
+    }
+}
