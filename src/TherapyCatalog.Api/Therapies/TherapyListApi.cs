@@ -97,7 +97,7 @@ public static class TherapyListApi
         sortName ??= filter.Matches ? "relevance" : "name";
         var fingerprint = filter.Fingerprint();
         PagePosition? after = null;
-        if (cursor is not null)
+        if (!string.IsNullOrEmpty(cursor))
         {
             after = DecodePosition(cursors, cursor);
             if (after is null || after.Sort != sortName || after.Filter != fingerprint)

@@ -1,0 +1,129 @@
+using System.Net;
+using System.Text.Json;
+using TherapyCatalog.Tests.Infrastructure;
+
+namespace TherapyCatalog.Tests.Conditions;
+
+/// <summary>GET /v1/conditions: autocomplete over names, synonyms and codes, with active therapy counts (db/data/conditions/cancer.json).</summary>
+public class SearchConditionsApiTests(CatalogApiFactory api) : IClassFixture<CatalogApiFactory>
+{
+    private readonly HttpClient _client = api.CreateClient();
+
+    private async Task<List<JsonElement>> ItemsAsync(string query)
+    {
+        var response = await _client.GetAsync($"/v1/conditions?{query}");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Single(response.Headers.GetValues("X-Catalog-Cursor"));
+        return [.. JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("items").EnumerateArray().Select(e => e.Clone())];
+    }
+
+    private static string? Id(JsonElement item) => item.GetProperty("id").GetString();
+
+    [Theory]
+    [InlineData("lymph", "lymphoma")] // a prefix
+    [InlineData("Lymphoma", "lymphoma")] // the exact name, any case
+    [InlineData("dlbc", "large-b-cell-lymphoma")] // a prefix of an abbreviation
+    [InlineData("myelo", "multiple-myeloma")] // a prefix of a synonym
+    [InlineData("mantle", "mantle-cell-lymphoma")]
+    [InlineData("C90", "multiple-myeloma")] // an ICD-10 category
+    [InlineData("graft", "graft-versus-host-disease")]
+    public async Task Autocomplete_puts_the_condition_meant_first(string typed, string expected)
+    {
+        var items = await ItemsAsync($"q={Uri.EscapeDataString(typed)}");
+
+        Assert.Equal(expected, Id(items[0]));
+    }
+
+    [Theory]
+    [InlineData("lymphona", "lymphoma")]
+    [InlineData("leukemai", "leukemia")]
+    [InlineData("melanomma", "melanoma")]
+    [InlineData("myelomma", "multiple-myeloma")]
+    public async Task Autocomplete_tolerates_typos(string typed, string expected)
+    {
+        var items = await ItemsAsync($"q={typed}");
+
+        Assert.Contains(expected, items.Select(Id));
+    }
+
+    [Fact]
+    public async Task A_word_inside_a_name_finds_the_condition()
+    {
+        var items = await ItemsAsync("q=cell");
+
+        Assert.Contains("mantle-cell-lymphoma", items.Select(Id));
+        Assert.Contains("large-b-cell-lymphoma", items.Select(Id));
+    }
+
+    [Fact]
+    public async Task Unrelated_text_finds_nothing()
+    {
+        Assert.Empty(await ItemsAsync("q=asthma"));
+    }
+
+    [Fact]
+    public async Task A_condition_carries_its_code_synonyms_parent_and_active_therapy_count()
+    {
+        var lbcl = (await ItemsAsync("q=Large%20B-cell%20lymphoma"))[0];
+        var lymphoma = (await ItemsAsync("q=Lymphoma"))[0];
+        var bloodCancer = (await ItemsAsync("q=Blood%20cancer"))[0];
+
+        Assert.Equal("C83.3", lbcl.GetProperty("icd10").GetString());
+        Assert.Equal("non-hodgkin-lymphoma", lbcl.GetProperty("parent").GetString());
+        Assert.Contains("DLBCL", lbcl.GetProperty("synonyms").EnumerateArray().Select(s => s.GetString()));
+        // Breyanzi, Kymriah, Yescarta are indicated for LBCL.
+        Assert.Equal(3, lbcl.GetProperty("activeTherapyCount").GetInt32());
+        // Lymphoma's subtypes: Breyanzi, Kymriah, Yescarta, Tecartus.
+        Assert.Equal(4, lymphoma.GetProperty("activeTherapyCount").GetInt32());
+        // Blood cancer: Omisirge itself; the leukemias, lymphomas, PTLD and myeloma products below it.
+        Assert.Equal(9, bloodCancer.GetProperty("activeTherapyCount").GetInt32());
+    }
+
+    [Fact]
+    public async Task The_count_equals_the_length_of_the_condition_search()
+    {
+        foreach (var item in await ItemsAsync("limit=100"))
+        {
+            var name = item.GetProperty("name").GetString()!;
+            var slugs = await TherapyCatalog.Tests.Therapies.SearchClient.SlugsAsync(_client, $"condition={Uri.EscapeDataString(name)}");
+            Assert.True(item.GetProperty("activeTherapyCount").GetInt32() == slugs.Length, $"{name}: count {item.GetProperty("activeTherapyCount")}, list {slugs.Length}");
+        }
+    }
+
+    [Fact]
+    public async Task Without_q_conditions_are_listed_by_name_up_to_the_limit()
+    {
+        var items = await ItemsAsync("limit=5");
+
+        Assert.Equal(5, items.Count);
+        var names = items.Select(i => i.GetProperty("name").GetString()!.ToLowerInvariant()).ToList();
+        Assert.Equal(names.Order(StringComparer.Ordinal), names);
+        Assert.False(items[0].TryGetProperty("matchedTerm", out _));
+    }
+
+    [Theory]
+    [InlineData("limit=0")]
+    [InlineData("limit=101")]
+    [InlineData("limit=x")]
+    public async Task Limit_outside_1_to_100_returns_400(string query)
+    {
+        await ProblemAssert.IsProblemAsync(await _client.GetAsync($"/v1/conditions?{query}"), HttpStatusCode.BadRequest);
+    }
+
+    [Theory]
+    [InlineData("q=%00")]
+    [InlineData("q=%25%25__%5C")]
+    [InlineData("q=%27%3B--")]
+    public async Task Odd_input_never_causes_a_500(string query)
+    {
+        var response = await _client.GetAsync($"/v1/conditions?{query}");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task A_huge_q_returns_400()
+    {
+        await ProblemAssert.IsProblemAsync(await _client.GetAsync($"/v1/conditions?q={new string('a', 5000)}"), HttpStatusCode.BadRequest);
+    }
+}
