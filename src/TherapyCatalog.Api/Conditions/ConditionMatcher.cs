@@ -1,7 +1,12 @@
 using System.Text;
 using System.Text.RegularExpressions;
+using Dapper;
+using Npgsql;
 
 namespace TherapyCatalog.Api.Conditions;
+
+/// <summary>A condition a query matched: how (name, code, synonym, code-prefix, text, descendant, fuzzy), by which term, through which ancestor.</summary>
+public sealed record ConditionMatch(string Source, string ConditionId, int Rank, string How, string Term, string? Via);
 
 /// <summary>A text a person typed, ready for the matcher: lower-cased, trimmed, and its ICD-10 code reading if it has one.</summary>
 public sealed record ConditionQuery(string Text, string? Code);
@@ -20,6 +25,9 @@ public sealed record ConditionQuery(string Text, string? Code);
 /// A matched condition reaches its descendants (recursive CTE over <c>parent_id</c>), ranked 4
 /// (or 5 when the ancestor only matched fuzzily). Each condition keeps its best match. Several
 /// queries (the <c>condition</c> filter and free text <c>q</c>) run at once, told apart by <c>source</c>.
+/// The matches (a handful of condition ids) are then bound into the therapy query as arrays:
+/// from real values the planner estimates the therapies they reach, where a recursive CTE's
+/// estimate (millions of rows) would talk it into scanning the big tables.
 /// </summary>
 public static partial class ConditionMatcher
 {
@@ -95,6 +103,32 @@ public static partial class ConditionMatcher
             ORDER BY r.source, r.condition_id, r.rank, r.depth, r.how, r.term
         )
         """;
+
+    public const string MatchSql = "WITH RECURSIVE\n" + MatchCtes + """
+
+        SELECT source AS Source, condition_id AS ConditionId, rank AS Rank, how AS How, term AS Term, via AS Via
+        FROM condition_match
+        ORDER BY source, rank, condition_id
+        """;
+
+    /// <summary>The conditions each query means, best match per condition, in the caller's snapshot.</summary>
+    public static async Task<IReadOnlyList<ConditionMatch>> MatchAsync(
+        NpgsqlConnection db, NpgsqlTransaction tx, IReadOnlyList<(string Source, ConditionQuery Query)> queries, CancellationToken ct)
+    {
+        if (queries.Count == 0)
+        {
+            return [];
+        }
+
+        await db.ExecuteAsync(new CommandDefinition(PrepareSql, transaction: tx, cancellationToken: ct));
+        var parameters = new
+        {
+            QuerySources = queries.Select(q => q.Source).ToArray(),
+            QueryTexts = queries.Select(q => q.Query.Text).ToArray(),
+            QueryCodes = queries.Select(q => q.Query.Code).ToArray(),
+        };
+        return [.. await db.QueryAsync<ConditionMatch>(new CommandDefinition(MatchSql, parameters, tx, cancellationToken: ct))];
+    }
 
     /// <summary>
     /// Condition names close to a query that matched nothing ("did you mean"), best first.

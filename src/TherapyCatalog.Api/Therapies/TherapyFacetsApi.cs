@@ -73,15 +73,14 @@ public static class TherapyFacetsApi
         }
 
         var filter = TherapyFilter.From(request);
-        var sql = FilteredTherapies.For(filter);
-        var text = (sql.With.Length == 0 ? "WITH " : sql.With.TrimEnd() + ",\n")
-                   + FacetsSql.Replace("{from}", sql.From, StringComparison.Ordinal).Replace("{where}", sql.Where, StringComparison.Ordinal);
-
         List<FacetRow> rows;
         await using (var db = await dataSource.OpenConnectionAsync(ct))
         {
             await using var tx = await CatalogSnapshot.BeginAsync(db, http.Response, cursors, ct);
-            await db.ExecuteAsync(new CommandDefinition(Conditions.ConditionMatcher.PrepareSql, transaction: tx, cancellationToken: ct));
+            var matches = await Conditions.ConditionMatcher.MatchAsync(db, tx, filter.MatcherQueries, ct);
+            var sql = FilteredTherapies.For(filter, matches);
+            var text = (sql.With.Length == 0 ? "WITH " : sql.With.TrimEnd() + ",\n")
+                       + FacetsSql.Replace("{from}", sql.From, StringComparison.Ordinal).Replace("{where}", sql.Where, StringComparison.Ordinal);
             rows = [.. await db.QueryAsync<FacetRow>(new CommandDefinition(text, sql.Parameters, tx, cancellationToken: ct))];
             await tx.CommitAsync(ct);
         }

@@ -120,6 +120,11 @@ public sealed record TherapyFilter(
     DateOnly? ApprovedTo,
     string[] Statuses)
 {
+    /// <summary>The texts the condition matcher runs: the condition filter, and free text (which also matches names).</summary>
+    public IReadOnlyList<(string Source, ConditionQuery Query)> MatcherQueries =>
+        [.. new (string Source, ConditionQuery? Query)[] { ("condition", Condition), ("q", Q) }
+            .Where(s => s.Query is not null).Select(s => (s.Source, s.Query!))];
+
     /// <summary>True when results are matched to a query (and so carry <c>matchedConditions</c> and a relevance rank).</summary>
     public bool Matches => Condition is not null || Q is not null;
 
@@ -163,7 +168,8 @@ public sealed record TherapyFilter(
 /// <summary>
 /// The SQL of a filter, shared by the list and the facets: fixed fragments appended for the
 /// filters present, every value bound as a parameter. The result set is <c>t</c> (therapies),
-/// joined to <c>h</c> (<c>therapy_hit</c>: therapy_id, rank) when the filter matches a query.
+/// joined to <c>h</c> (<c>therapy_hit</c>: therapy_id, rank) when the filter matches a query; then
+/// <c>condition_match</c> holds the <see cref="ConditionMatch"/>es, bound as arrays.
 /// </summary>
 public sealed record FilteredTherapies(string With, string From, string Rank, string Where, DynamicParameters Parameters)
 {
@@ -180,6 +186,15 @@ public sealed record FilteredTherapies(string With, string From, string Rank, st
                    OR to_tsvector('simple'::regconfig, t.proprietary_name || ' ' || t.proper_name || ' ' || coalesce(t.target, ''))
                       @@ plainto_tsquery('simple'::regconfig, @Q)
                    OR lower(t.proprietary_name) % @Q OR lower(t.proper_name) % @Q)
+        )
+        """;
+
+    private const string ConditionMatchCte = """
+        condition_match (source, condition_id, rank, how, term, via) AS (
+            SELECT m.source, m.condition_id, m.rank, m.how, m.term, m.via
+            FROM unnest(@MatchSources::text[], @MatchConditionIds::text[], @MatchRanks::integer[],
+                        @MatchHows::text[], @MatchTerms::text[], @MatchVias::text[])
+                 AS m(source, condition_id, rank, how, term, via)
         )
         """;
 
@@ -252,7 +267,7 @@ public sealed record FilteredTherapies(string With, string From, string Rank, st
                         AND a.approved_on <= coalesce(@ApprovedTo::date, 'infinity'::date))
         """;
 
-    public static FilteredTherapies For(TherapyFilter filter)
+    public static FilteredTherapies For(TherapyFilter filter, IReadOnlyList<ConditionMatch> matches)
     {
         var parameters = new DynamicParameters();
         var with = "";
@@ -260,23 +275,19 @@ public sealed record FilteredTherapies(string With, string From, string Rank, st
         var rank = "0::integer"; // a cast, not a bare 0: ORDER BY 0 would name a column position
         if (filter.Matches)
         {
-            var sources = new List<(string Source, ConditionQuery Query)>();
-            if (filter.Condition is { } condition)
-            {
-                sources.Add(("condition", condition));
-            }
-
             if (filter.Q is { } q)
             {
-                sources.Add(("q", q));
                 parameters.Add("Q", q.Text);
             }
 
-            parameters.Add("QuerySources", sources.Select(s => s.Source).ToArray());
-            parameters.Add("QueryTexts", sources.Select(s => s.Query.Text).ToArray());
-            parameters.Add("QueryCodes", sources.Select(s => s.Query.Code).ToArray());
+            parameters.Add("MatchSources", matches.Select(m => m.Source).ToArray());
+            parameters.Add("MatchConditionIds", matches.Select(m => m.ConditionId).ToArray());
+            parameters.Add("MatchRanks", matches.Select(m => m.Rank).ToArray());
+            parameters.Add("MatchHows", matches.Select(m => m.How).ToArray());
+            parameters.Add("MatchTerms", matches.Select(m => m.Term).ToArray());
+            parameters.Add("MatchVias", matches.Select(m => m.Via).ToArray());
 
-            var ctes = new List<string> { ConditionMatcher.MatchCtes, ConditionHitCte };
+            var ctes = new List<string> { ConditionMatchCte, ConditionHitCte };
             if (filter.Condition is not null)
             {
                 ctes.Add(ConditionFilterHitCte);
@@ -294,7 +305,7 @@ public sealed record FilteredTherapies(string With, string From, string Rank, st
                 { Condition: not null } => ConditionOnlyHitCte,
                 _ => QOnlyHitCte,
             });
-            with = "WITH RECURSIVE\n" + string.Join(",\n", ctes) + "\n";
+            with = "WITH\n" + string.Join(",\n", ctes) + "\n";
             from = HitFrom;
             rank = "h.rank";
         }

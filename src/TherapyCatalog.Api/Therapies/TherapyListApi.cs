@@ -67,7 +67,7 @@ public static class TherapyListApi
     };
 
     /// <summary>Where a page ended: the sort key of its last row, for the query (sort and filter) it belongs to.</summary>
-    private sealed record PagePosition(string Sort, string Filter, int Rank, string Name, string Date, Guid Id);
+    internal sealed record PagePosition(string Sort, string Filter, int Rank, string Name, string Date, Guid Id);
 
     private sealed record Row(Guid Id, int Rank, string SortName, string SortDate, string Document, string? MatchedConditions);
 
@@ -113,34 +113,13 @@ public static class TherapyListApi
             }
         }
 
-        var sql = FilteredTherapies.For(filter);
-        var (date, orderBy, afterSql) = SortSql[sortName];
-        var parameters = sql.Parameters;
-        parameters.Add("Take", take + 1);
-        if (after is not null)
-        {
-            parameters.Add("AfterRank", after.Rank);
-            parameters.Add("AfterName", after.Name);
-            parameters.Add("AfterDate", after.Date);
-            parameters.Add("AfterId", after.Id);
-        }
-
-        // Fixed fragments only; every value is a bound parameter.
-        var text = sql.With + SelectSql
-            .Replace("{matched}", filter.Matches ? MatchedConditionsSql : NoMatchedConditions, StringComparison.Ordinal)
-            .Replace("{from}", sql.From, StringComparison.Ordinal)
-            .Replace("{where}", sql.Where, StringComparison.Ordinal)
-            .Replace("{after}", after is null ? "" : afterSql, StringComparison.Ordinal)
-            .Replace("{orderBy}", orderBy, StringComparison.Ordinal)
-            .Replace("{date}", date, StringComparison.Ordinal)
-            .Replace("{rank}", sql.Rank, StringComparison.Ordinal);
-
         List<Row> rows;
         IReadOnlyList<string>? suggestions = null;
         await using (var db = await dataSource.OpenConnectionAsync(ct))
         {
             await using var tx = await CatalogSnapshot.BeginAsync(db, http.Response, cursors, ct);
-            await db.ExecuteAsync(new CommandDefinition(ConditionMatcher.PrepareSql, transaction: tx, cancellationToken: ct));
+            var matches = await ConditionMatcher.MatchAsync(db, tx, filter.MatcherQueries, ct);
+            var (text, parameters) = PageQuery(filter, matches, sortName, after, take);
             rows = [.. await db.QueryAsync<Row>(new CommandDefinition(text, parameters, tx, cancellationToken: ct))];
             if (rows.Count == 0 && after is null && (filter.Condition ?? filter.Q) is { } typed)
             {
@@ -174,6 +153,34 @@ public static class TherapyListApi
             return item;
         }).ToList();
         return TypedResults.Ok(new TherapyPage(items, next, suggestions));
+    }
+
+    /// <summary>The SQL and parameters of one page: <paramref name="take"/> + 1 rows after <paramref name="after"/>, so a further page shows.</summary>
+    internal static (string Sql, DynamicParameters Parameters) PageQuery(
+        TherapyFilter filter, IReadOnlyList<ConditionMatch> matches, string sortName, PagePosition? after, int take)
+    {
+        var sql = FilteredTherapies.For(filter, matches);
+        var (date, orderBy, afterSql) = SortSql[sortName];
+        var parameters = sql.Parameters;
+        parameters.Add("Take", take + 1);
+        if (after is not null)
+        {
+            parameters.Add("AfterRank", after.Rank);
+            parameters.Add("AfterName", after.Name);
+            parameters.Add("AfterDate", after.Date);
+            parameters.Add("AfterId", after.Id);
+        }
+
+        // Fixed fragments only; every value is a bound parameter.
+        var text = sql.With + SelectSql
+            .Replace("{matched}", filter.Matches ? MatchedConditionsSql : NoMatchedConditions, StringComparison.Ordinal)
+            .Replace("{from}", sql.From, StringComparison.Ordinal)
+            .Replace("{where}", sql.Where, StringComparison.Ordinal)
+            .Replace("{after}", after is null ? "" : afterSql, StringComparison.Ordinal)
+            .Replace("{orderBy}", orderBy, StringComparison.Ordinal)
+            .Replace("{date}", date, StringComparison.Ordinal)
+            .Replace("{rank}", sql.Rank, StringComparison.Ordinal);
+        return (text, parameters);
     }
 
     private static PagePosition? DecodePosition(OpaqueCursor cursors, string cursor)
