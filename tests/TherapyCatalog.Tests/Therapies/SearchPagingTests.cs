@@ -13,6 +13,7 @@ public class SearchPagingTests(CatalogApiFactory api) : IClassFixture<CatalogApi
     [InlineData("sort=approvedOn")]
     [InlineData("sort=-approvedOn")]
     [InlineData("condition=cancer")]
+    [InlineData("sort=relevance&status=any")]
     public async Task Paging_in_pages_of_3_while_rows_are_inserted_and_deleted_sees_every_lasting_row_exactly_once(string query)
     {
         var before = await SearchClient.SlugsAsync(_client, query);
