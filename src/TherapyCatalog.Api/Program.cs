@@ -38,6 +38,7 @@ app.UseAuthentication();
 app.UseAuthorization();
 app.MapHealth();
 app.MapTherapies();
+app.MapApiKeys();
 
 app.Run();
 

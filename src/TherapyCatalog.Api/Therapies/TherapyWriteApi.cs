@@ -329,7 +329,16 @@ public static class TherapyWriteApi
         }
     }
 
-    private sealed record HistoryRow(int Version, string Kind, DateTime ChangedAt, string ChangedBy, string[] ChangedMembers, string Document);
+    // A class, not a positional record: Dapper hands text[] over as an array to a property setter only.
+    private sealed class HistoryRow
+    {
+        public int Version { get; init; }
+        public string Kind { get; init; } = "";
+        public DateTime ChangedAt { get; init; }
+        public string ChangedBy { get; init; } = "";
+        public string[] ChangedMembers { get; init; } = [];
+        public string Document { get; init; } = "";
+    }
 }
 
 /// <summary>Every version of a therapy, oldest first.</summary>

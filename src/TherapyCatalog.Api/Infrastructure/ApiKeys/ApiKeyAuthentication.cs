@@ -129,6 +129,13 @@ public static class ApiKeyAuthentication
             });
         }
 
-        private sealed record KeyRow(Guid Id, string Name, string[] Scopes, bool Revoked);
+        // A class, not a positional record: Dapper hands text[] over as an array to a property setter only.
+        private sealed class KeyRow
+        {
+            public Guid Id { get; init; }
+            public string Name { get; init; } = "";
+            public string[] Scopes { get; init; } = [];
+            public bool Revoked { get; init; }
+        }
     }
 }
