@@ -126,18 +126,13 @@ public static class TherapyWriteApi
     {
         await using var db = await dataSource.OpenConnectionAsync(ct);
         await using var tx = await db.BeginTransactionAsync(ct);
-        var current = await TherapyWrites.LoadForUpdateAsync(db, tx, id, ct);
-        if (current is not { Deleted: false } found)
+        var (current, refusal) = await LockForWriteAsync(db, tx, id, request, ct);
+        if (refusal is not null)
         {
-            return NotFound(id.ToString());
+            return refusal;
         }
 
-        if (!EntityTags.IfMatchAllows(request, TherapiesApi.ETag(found.Therapy)))
-        {
-            return PreconditionFailed(found.Therapy);
-        }
-
-        var tombstone = found.Therapy with { Version = found.Therapy.Version + 1, UpdatedAt = TherapyWrites.Now(clock) };
+        var tombstone = current! with { Version = current.Version + 1, UpdatedAt = TherapyWrites.Now(clock) };
         await TherapyWrites.WriteAsync(db, tx, tombstone, "delete", [], ApiKeyAuthentication.Actor(user), ct);
         await tx.CommitAsync(ct);
         return TypedResults.NoContent();
@@ -174,18 +169,13 @@ public static class TherapyWriteApi
     {
         await using var db = await dataSource.OpenConnectionAsync(ct);
         await using var tx = await db.BeginTransactionAsync(ct);
-        var current = await TherapyWrites.LoadForUpdateAsync(db, tx, id, ct);
-        if (current is not { Deleted: false } found)
+        var (current, refusal) = await LockForWriteAsync(db, tx, id, request, ct);
+        if (refusal is not null)
         {
-            return NotFound(id.ToString());
+            return refusal;
         }
 
-        if (!EntityTags.IfMatchAllows(request, TherapiesApi.ETag(found.Therapy)))
-        {
-            return PreconditionFailed(found.Therapy);
-        }
-
-        var (input, problem) = makeInput(found.Therapy);
+        var (input, problem) = makeInput(current!);
         if (problem is not null)
         {
             return problem;
@@ -197,7 +187,7 @@ public static class TherapyWriteApi
             return Validation.Problem(validation.Errors);
         }
 
-        var saved = await SaveAsync(db, tx, id, input!, found.Therapy, "update", ApiKeyAuthentication.Actor(user), clock, ct);
+        var saved = await SaveAsync(db, tx, id, input!, current, "update", ApiKeyAuthentication.Actor(user), clock, ct);
         if (saved.Problem is not null)
         {
             return saved.Problem;
@@ -206,6 +196,21 @@ public static class TherapyWriteApi
         await tx.CommitAsync(ct);
         request.HttpContext.Response.Headers.ETag = TherapiesApi.ETag(saved.Therapy!);
         return TypedResults.Ok(saved.Therapy);
+    }
+
+    /// <summary>Locks the therapy for the rest of the transaction; refuses (404, 412) when it is gone or the If-Match is stale.</summary>
+    private static async Task<(Therapy? Current, IResult? Refusal)> LockForWriteAsync(
+        NpgsqlConnection db, NpgsqlTransaction tx, Guid id, HttpRequest request, CancellationToken ct)
+    {
+        var current = await TherapyWrites.LoadForUpdateAsync(db, tx, id, ct);
+        if (current is not { Deleted: false } found)
+        {
+            return (null, NotFound(id.ToString()));
+        }
+
+        return EntityTags.IfMatchAllows(request, TherapiesApi.ETag(found.Therapy))
+            ? (found.Therapy, null)
+            : (null, PreconditionFailed(found.Therapy));
     }
 
     /// <summary>Builds and writes the next version; an unchanged therapy keeps its version.</summary>
