@@ -36,10 +36,11 @@ port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 free_port() {
   local p
-  for p in $(seq 54320 54420); do
+  local offset=$((RANDOM % 100))
+  for p in $(seq $((54320 + offset)) 54520) $(seq 54320 $((54320 + offset))); do
     if ! port_in_use "$p"; then echo "$p"; return; fi
   done
-  echo "local-postgres: no free port in 54320-54420" >&2
+  echo "local-postgres: no free port in 54320-54520" >&2
   exit 1
 }
 
@@ -64,14 +65,22 @@ start() {
       || { cat "$dir/initdb.log" >&2; exit 1; }
   fi
   if running; then return; fi
-  # Keep the port across restarts so a running API's connection string stays right,
-  # unless something else took it meanwhile.
-  if [[ ! -f "$dir/port" ]] || port_in_use "$(cat "$dir/port")"; then free_port >"$dir/port"; fi
-  local extra=""
+  # Keep the port across restarts so a running API's connection string stays right, unless
+  # something else took it meanwhile. Clusters starting at the same moment may pick the same free
+  # port; the loser tries another.
+  local extra="" attempt
   [[ "${CATALOG_PG_FAST:-}" == "1" ]] && extra="-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
-  as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/data/server.log" -w -t 60 \
-    -o "-c listen_addresses=127.0.0.1 -p $(cat "$dir/port") -k $dir -c max_connections=200 $extra" start >/dev/null \
-    || { tail -n 20 "$dir/data/server.log" >&2; exit 1; }
+  for attempt in 1 2 3 4 5; do
+    if [[ ! -f "$dir/port" ]] || port_in_use "$(cat "$dir/port")"; then free_port >"$dir/port"; fi
+    if as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/data/server.log" -w -t 60 \
+        -o "-c listen_addresses=127.0.0.1 -p $(cat "$dir/port") -k $dir -c max_connections=200 $extra" start >/dev/null; then
+      return
+    fi
+    rm -f "$dir/port"
+    sleep "0.$((RANDOM % 9 + 1))"
+  done
+  tail -n 20 "$dir/data/server.log" >&2
+  exit 1
 }
 
 stop() {

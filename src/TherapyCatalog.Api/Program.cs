@@ -1,6 +1,7 @@
 using TherapyCatalog.Api.Conditions;
 using TherapyCatalog.Api.Health;
 using TherapyCatalog.Api.Infrastructure;
+using TherapyCatalog.Api.Infrastructure.ApiKeys;
 using TherapyCatalog.Api.Therapies;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -10,6 +11,9 @@ builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddCatalogDatabase(builder.Configuration);
 builder.Services.AddSingleton(OpaqueCursor.FromConfiguration(builder.Configuration));
 builder.Services.AddCatalogProblemDetails();
+builder.Services.AddCatalogValidation();
+builder.Services.AddCatalogApiKeys();
+builder.Services.AddCatalogRateLimits(builder.Configuration);
 builder.Services.AddCatalogHealthChecks();
 builder.Services.AddCatalogOpenApi();
 
@@ -26,11 +30,17 @@ if (args.Contains("--migrate-only") || app.Configuration.GetValue("Catalog:Migra
     }
 }
 
+await ApiKeyAuthentication.InstallBootstrapKeyAsync(app.Configuration, app.Services.GetRequiredService<Npgsql.NpgsqlDataSource>());
+
 app.UseCatalogProblemDetails();
 app.UseCatalogOpenApi();
+app.UseCatalogRateLimits();
+app.UseAuthentication();
+app.UseAuthorization();
 app.MapHealth();
 app.MapTherapies();
 app.MapConditions();
+app.MapApiKeys();
 
 app.Run();
 

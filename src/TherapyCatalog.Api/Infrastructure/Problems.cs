@@ -19,6 +19,11 @@ public static class Problems
         {
             var problem = context.ProblemDetails;
             problem.Detail ??= problem.Status is { } status ? DefaultDetail(status) : null;
+            problem.Type ??= problem.Status switch
+            {
+                StatusCodes.Status429TooManyRequests => "https://www.rfc-editor.org/rfc/rfc6585#section-4",
+                _ => "about:blank",
+            };
             problem.Extensions["traceId"] = Activity.Current?.Id ?? context.HttpContext.TraceIdentifier;
         });
         services.AddExceptionHandler<ProblemExceptionHandler>();
@@ -63,8 +68,8 @@ public static class Problems
             }
             else
             {
-                // .NET 10 no longer logs exceptions an IExceptionHandler handles: the 500's detail promises a log entry.
-                logger.LogError(exception, "Unhandled failure answering {Method} {Path}", context.Request.Method, context.Request.Path);
+                // Handled exceptions are not logged by the middleware (.NET 10): this is the one place they are.
+                logger.LogError(exception, "Unhandled exception answering {Method} {Path}", context.Request.Method, context.Request.Path);
                 status = StatusCodes.Status500InternalServerError;
             }
 

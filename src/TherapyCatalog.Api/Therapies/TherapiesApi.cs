@@ -4,6 +4,7 @@ using Dapper;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Npgsql;
 using TherapyCatalog.Api.Infrastructure;
+using TherapyCatalog.Api.Infrastructure.ApiKeys;
 
 namespace TherapyCatalog.Api.Therapies;
 
@@ -21,7 +22,59 @@ public static partial class TherapiesApi
         group.MapGet("/{idOrSlug}", GetTherapy)
             .WithName("GetTherapy")
             .WithSummary("Get one therapy by id or slug")
-            .WithDescription("Returns the current version of a therapy. `idOrSlug` is the therapy's uuid or its slug (e.g. `kymriah`).");
+            .WithDescription("Returns the current version of a therapy, with its `ETag`. `idOrSlug` is the therapy's uuid or its slug (e.g. `kymriah`). With `If-None-Match` naming the current ETag the answer is 304.");
+
+        group.MapGet("/{idOrSlug}/history", TherapyWriteApi.GetHistory)
+            .WithName("GetTherapyHistory")
+            .WithSummary("Every version of a therapy")
+            .WithDescription("Oldest first: each version's representation, what kind of change made it (create, update, delete), when, by which API key, and which members changed. A deleted therapy's history stays readable by id.")
+            .Produces<TherapyHistory>()
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status404NotFound);
+
+        var writes = group.MapGroup("").RequireAuthorization(ApiKeyAuthentication.WritePolicy)
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status403Forbidden)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
+            .ProducesValidationProblem();
+
+        writes.MapPost("/", TherapyWriteApi.CreateTherapy)
+            .WithName("CreateTherapy")
+            .WithSummary("Create a therapy")
+            .WithDescription("Creates a therapy and answers 201 with `Location` and `ETag`. A duplicate slug is a 409. With `Idempotency-Key`, a retry with the same body within 24 hours replays the first answer (status, headers, body); the same key with another body is a 422.")
+            .Accepts<TherapyInput>(JsonBody.Json)
+            .Produces<Therapy>(StatusCodes.Status201Created)
+            .ProducesProblem(StatusCodes.Status409Conflict)
+            .ProducesProblem(StatusCodes.Status422UnprocessableEntity);
+
+        writes.MapPut("/{id:guid}", TherapyWriteApi.ReplaceTherapy)
+            .WithName("ReplaceTherapy")
+            .WithSummary("Replace a therapy")
+            .WithDescription("Replaces every writable member. `If-Match` is honoured: a stale ETag answers 412 and changes nothing. An unchanged body keeps the version.")
+            .Accepts<TherapyInput>(JsonBody.Json)
+            .Produces<Therapy>()
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict)
+            .ProducesProblem(StatusCodes.Status412PreconditionFailed);
+
+        writes.MapPatch("/{id:guid}", TherapyWriteApi.PatchTherapy)
+            .WithName("PatchTherapy")
+            .WithSummary("Change some members of a therapy (JSON Merge Patch)")
+            .WithDescription("An RFC 7396 merge patch (`application/merge-patch+json`) over the writable members; the result must be a valid therapy. `If-Match` is honoured.")
+            .Accepts<TherapyInput>(JsonBody.MergePatch)
+            .Produces<Therapy>()
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict)
+            .ProducesProblem(StatusCodes.Status412PreconditionFailed);
+
+        writes.MapDelete("/{id:guid}", TherapyWriteApi.DeleteTherapy)
+            .WithName("DeleteTherapy")
+            .WithSummary("Delete a therapy (soft)")
+            .WithDescription("Marks the therapy deleted: it leaves reads and lists, its slug becomes free, its history stays, and the change feed carries a tombstone. `If-Match` is honoured.")
+            .Produces(StatusCodes.Status204NoContent)
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status412PreconditionFailed);
 
         app.MapGet("/v1/facets", TherapyFacetsApi.GetFacets)
             .WithTags("Therapies")
@@ -46,27 +99,21 @@ public static partial class TherapiesApi
         WHERE t.slug = @Slug AND t.deleted_at IS NULL
         """;
 
-    public static async Task<Results<Ok<Therapy>, ProblemHttpResult>> GetTherapy(
+    public static async Task<Results<Ok<Therapy>, StatusCodeHttpResult, ProblemHttpResult>> GetTherapy(
         string idOrSlug, NpgsqlDataSource dataSource, HttpContext http, CancellationToken ct)
     {
+        var byId = Guid.TryParse(idOrSlug, out var id);
+        if (!byId && !IsSlug(idOrSlug))
+        {
+            return InvalidIdOrSlug();
+        }
+
         string? document;
         await using (var db = await dataSource.OpenConnectionAsync(ct))
         {
-            if (Guid.TryParse(idOrSlug, out var id))
-            {
-                document = await db.QuerySingleOrDefaultAsync<string>(new CommandDefinition(GetByIdSql, new { Id = id }, cancellationToken: ct));
-            }
-            else if (idOrSlug.Length <= 100 && Slug().IsMatch(idOrSlug))
-            {
-                document = await db.QuerySingleOrDefaultAsync<string>(new CommandDefinition(GetBySlugSql, new { Slug = idOrSlug }, cancellationToken: ct));
-            }
-            else
-            {
-                return TypedResults.Problem(
-                    statusCode: StatusCodes.Status400BadRequest,
-                    title: "Invalid therapy id or slug",
-                    detail: "A therapy is addressed by its uuid or by its slug: lower-case words joined by hyphens, e.g. 'kymriah'.");
-            }
+            document = byId
+                ? await db.QuerySingleOrDefaultAsync<string>(new CommandDefinition(GetByIdSql, new { Id = id }, cancellationToken: ct))
+                : await db.QuerySingleOrDefaultAsync<string>(new CommandDefinition(GetBySlugSql, new { Slug = idOrSlug }, cancellationToken: ct));
         }
 
         if (document is null)
@@ -78,12 +125,22 @@ public static partial class TherapiesApi
         }
 
         var therapy = JsonSerializer.Deserialize<Therapy>(document, CatalogJson.Options)!;
-        http.Response.Headers.ETag = ETag(therapy);
-        return TypedResults.Ok(therapy);
+        var etag = ETag(therapy);
+        http.Response.Headers.ETag = etag;
+        return EntityTags.IfNoneMatchHits(http.Request, etag)
+            ? TypedResults.StatusCode(StatusCodes.Status304NotModified)
+            : TypedResults.Ok(therapy);
     }
 
     /// <summary>The entity tag of a therapy version. It carries the id, so two therapies that took turns at one slug never share one.</summary>
     public static string ETag(Therapy therapy) => $"\"{therapy.Id:N}-{therapy.Version}\"";
+
+    public static bool IsSlug(string value) => value.Length <= 100 && Slug().IsMatch(value);
+
+    public static ProblemHttpResult InvalidIdOrSlug() => TypedResults.Problem(
+        statusCode: StatusCodes.Status400BadRequest,
+        title: "Invalid therapy id or slug",
+        detail: "A therapy is addressed by its uuid or by its slug: lower-case words joined by hyphens, e.g. 'kymriah'.");
 
     [GeneratedRegex(TherapyVocabulary.SlugPattern)]
     private static partial Regex Slug();

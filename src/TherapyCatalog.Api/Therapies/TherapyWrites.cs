@@ -26,12 +26,16 @@ public sealed class UnknownConditionsException(IReadOnlyList<string> conditionId
 /// </summary>
 public static class TherapyWrites
 {
-    private const string LoadForUpdateSql = """
-        SELECT v.document::text AS Document, t.deleted_at IS NOT NULL AS Deleted
+    // Two statements, on purpose: the lock waits for concurrent writers, and only a statement started
+    // after it (READ COMMITTED takes a new snapshot per statement) sees the version they committed.
+    // Joined into one, a waiting lock would re-check the join against the old version row and find nothing.
+    private const string LockSql = "SELECT deleted_at IS NOT NULL FROM therapies WHERE id = @Id FOR UPDATE";
+
+    private const string CurrentDocumentSql = """
+        SELECT v.document::text
         FROM therapies t
         JOIN therapy_versions v ON v.therapy_id = t.id AND v.version = t.version
         WHERE t.id = @Id
-        FOR UPDATE OF t
         """;
 
     private const string ConditionsSql = """
@@ -94,8 +98,14 @@ public static class TherapyWrites
     public static async Task<(Therapy Therapy, bool Deleted)?> LoadForUpdateAsync(
         NpgsqlConnection db, NpgsqlTransaction tx, Guid id, CancellationToken ct)
     {
-        var row = await db.QuerySingleOrDefaultAsync<CurrentRow>(new CommandDefinition(LoadForUpdateSql, new { Id = id }, tx, cancellationToken: ct));
-        return row is null ? null : (JsonSerializer.Deserialize<Therapy>(row.Document, CatalogJson.Options)!, row.Deleted);
+        var deleted = await db.QuerySingleOrDefaultAsync<bool?>(new CommandDefinition(LockSql, new { Id = id }, tx, cancellationToken: ct));
+        if (deleted is null)
+        {
+            return null;
+        }
+
+        var document = await db.QuerySingleAsync<string>(new CommandDefinition(CurrentDocumentSql, new { Id = id }, tx, cancellationToken: ct));
+        return (JsonSerializer.Deserialize<Therapy>(document, CatalogJson.Options)!, deleted.Value);
     }
 
     /// <summary>
@@ -188,8 +198,6 @@ public static class TherapyWrites
         var now = clock.GetUtcNow();
         return now.AddTicks(-(now.Ticks % 10));
     }
-
-    private sealed record CurrentRow(string Document, bool Deleted);
 
     private sealed record ConditionRef(string Id, string Name, string? Icd10);
 }
