@@ -56,6 +56,7 @@ public static partial class ConditionMatcher
         ),
         condition_corrected AS (
             SELECT q.source,
+                   string_agg(q.word, ' ' ORDER BY q.ordinal) AS original,
                    string_agg(coalesce(
                        (SELECT cw.word FROM condition_words cw WHERE cw.word = q.word),
                        (SELECT cw.word FROM condition_words cw
@@ -85,7 +86,7 @@ public static partial class ConditionMatcher
             UNION ALL
             SELECT q.source, ct.condition_id, 5, 'fuzzy', ct.term
             FROM condition_query q
-            JOIN condition_corrected cc ON cc.source = q.source AND cc.text <> q.text
+            JOIN condition_corrected cc ON cc.source = q.source AND cc.text <> cc.original
             JOIN condition_terms ct ON ct.term_vector @@ plainto_tsquery('english', cc.text)
         ),
         condition_reach (source, condition_id, rank, how, term, via, depth) AS (

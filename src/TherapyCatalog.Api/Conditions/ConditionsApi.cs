@@ -10,7 +10,7 @@ namespace TherapyCatalog.Api.Conditions;
 
 /// <summary>
 /// A condition of the catalog. <c>activeTherapyCount</c> counts the active therapies indicated for
-/// it or any of its descendants: what <c>GET /v1/therapies?condition=</c> its name returns.
+/// it or any of its descendants (a search by its name may find more: other conditions whose names share its words).
 /// <c>matchedTerm</c> (autocomplete only) is the name, synonym or code that matched <c>q</c>.
 /// </summary>
 public sealed record ConditionItem(

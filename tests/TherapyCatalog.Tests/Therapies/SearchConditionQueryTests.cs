@@ -5,8 +5,9 @@ namespace TherapyCatalog.Tests.Therapies;
 
 /// <summary>
 /// "What is approved for this condition?", against the seeded catalog. Every expected set is read
-/// off the data files: db/data/conditions/cancer.json (names, synonyms, ICD-10 codes, parents) and
-/// the indications of db/data/therapies/*.json, following the hierarchy by hand.
+/// off the data files: db/data/conditions/*.json (names, synonyms, ICD-10 codes, parents) and the
+/// indications of db/data/therapies/*.json, following the hierarchy by hand. Withdrawn products
+/// (Alofisel, Beqvez, ChondroCelect, Glybera) are left out: the list shows active ones by default.
 /// </summary>
 public class SearchConditionQueryTests(CatalogApiFactory api) : IClassFixture<CatalogApiFactory>
 {
@@ -36,10 +37,35 @@ public class SearchConditionQueryTests(CatalogApiFactory api) : IClassFixture<Ca
         "hpc-cord-blood-lifesouth", "hpc-cord-blood-md-anderson", "regenecyte",
     ];
 
-    // Broader conditions: the union of their descendants (cancer.json's parent links).
+    // genetic.json and tissue.json
+    private static readonly string[] SpinalMuscularAtrophy = ["zolgensma"];
+    private static readonly string[] Duchenne = ["elevidys"];
+    private static readonly string[] Rpe65RetinalDystrophy = ["luxturna"];
+    private static readonly string[] MacTel = ["encelto"];
+    private static readonly string[] LimbalStemCellDeficiency = ["holoclar"];
+    private static readonly string[] BetaThalassemia = ["casgevy", "zynteglo"];
+    private static readonly string[] SickleCell = ["casgevy", "lyfgenia"];
+    private static readonly string[] HemophiliaA = ["roctavian"];
+    private static readonly string[] HemophiliaB = ["hemgenix"]; // and Beqvez, withdrawn
+    private static readonly string[] CerebralAld = ["skysona"];
+    private static readonly string[] Mld = ["libmeldy"];
+    private static readonly string[] DystrophicEb = ["vyjuvek"];
+    private static readonly string[] RecessiveDystrophicEb = ["zevaskyn"];
+    private static readonly string[] AdaScid = ["strimvelis"];
+    private static readonly string[] Athymia = ["rethymic"];
+    private static readonly string[] Type1Diabetes = ["lantidra"];
+    private static readonly string[] KneeCartilage = ["maci", "spherox"]; // and ChondroCelect, withdrawn
+    private static readonly string[] Burns = ["stratagraft"];
+
+    // Broader conditions: the union of their descendants (the files' parent links).
     private static readonly string[] Leukemia = [.. AcuteLymphoblasticLeukemia, .. ChronicLymphocyticLeukemia];
     private static readonly string[] NonHodgkin = [.. LargeBCellLymphoma, .. FollicularLymphoma, .. MantleCellLymphoma, .. MarginalZoneLymphoma];
     private static readonly string[] BloodCancer = [.. BloodCancerItself, .. Leukemia, .. NonHodgkin, .. Ptld, .. MultipleMyeloma];
+    private static readonly string[] EyeDisease = [.. Rpe65RetinalDystrophy, .. MacTel, .. LimbalStemCellDeficiency];
+    private static readonly string[] InheritedBloodDisorder = [.. BetaThalassemia, .. SickleCell, .. HemophiliaA, .. HemophiliaB];
+    private static readonly string[] Hemophilia = [.. HemophiliaA, .. HemophiliaB];
+    private static readonly string[] Leukodystrophy = [.. CerebralAld, .. Mld];
+    private static readonly string[] EpidermolysisBullosa = [.. DystrophicEb, .. RecessiveDystrophicEb];
     private static readonly string[] Cancer =
     [
         .. BloodCancer, .. Melanoma, .. Mcrpc, .. Nmibc, .. HeadAndNeck, .. Nasopharyngeal, .. SynovialSarcoma,
@@ -68,7 +94,8 @@ public class SearchConditionQueryTests(CatalogApiFactory api) : IClassFixture<Ca
         { "lay term", "bone marrow cancer", MultipleMyeloma },
         { "lay term", "skin cancer", Melanoma },
         { "lay term", "blood cancer", BloodCancer },
-        { "lay term", "blood disorders", CordBlood },
+        // "blood disorders" is a synonym of two roots: the hematopoietic disorders and the inherited blood disorders.
+        { "lay term", "blood disorders", [.. CordBlood, .. InheritedBloodDisorder] },
         { "British spelling", "leukaemia", Leukemia },
         { "words of a longer name", "mantle cell", MantleCellLymphoma },
         // misspellings
@@ -96,10 +123,43 @@ public class SearchConditionQueryTests(CatalogApiFactory api) : IClassFixture<Ca
         { "broader", "sarcoma", SynovialSarcoma },
         { "broader", "GVHD", AcuteGvhd },
         { "broadest", "cancer", Cancer },
+        // genetic and tissue conditions
+        { "abbreviation", "SMA", SpinalMuscularAtrophy },
+        { "ICD-10 code", "G12.9", SpinalMuscularAtrophy },
+        { "abbreviation", "DMD", Duchenne },
+        { "misspelling", "duchene", Duchenne },
+        { "broader", "neuromuscular disease", [.. SpinalMuscularAtrophy, .. Duchenne] },
+        { "lay term", "blindness", Rpe65RetinalDystrophy },
+        { "abbreviation", "LCA", Rpe65RetinalDystrophy },
+        { "synonym", "Leber congenital amaurosis", Rpe65RetinalDystrophy },
+        { "broader", "eye disease", EyeDisease },
+        { "abbreviation", "CALD", CerebralAld },
+        { "abbreviation", "MLD", Mld },
+        { "broader", "leukodystrophy", Leukodystrophy },
+        { "abbreviation", "SCD", SickleCell },
+        { "lay term", "sickle cell", SickleCell },
+        { "ICD-10 code", "D57", SickleCell },
+        { "synonym", "thalassaemia", BetaThalassemia },
+        { "misspelling", "thalasemia", BetaThalassemia },
+        { "broader", "hemophilia", Hemophilia },
+        { "misspelling", "hemophila", Hemophilia },
+        { "synonym", "factor IX deficiency", HemophiliaB },
+        { "lay term", "butterfly skin", EpidermolysisBullosa },
+        { "ICD-10 code shared by parent and child", "Q81.2", EpidermolysisBullosa },
+        { "abbreviation shared by parent and child", "RDEB", EpidermolysisBullosa },
+        { "broader", "SCID", AdaScid },
+        { "lay term", "bubble boy disease", AdaScid },
+        { "synonym", "DiGeorge syndrome", Athymia },
+        { "broader", "diabetes", Type1Diabetes },
+        { "abbreviation", "T1D", Type1Diabetes },
+        { "lay term", "knee cartilage damage", KneeCartilage },
+        // Holoclar's condition (limbal stem cell deficiency) lists eye burns among its synonyms.
+        { "broader", "burns", [.. Burns, .. LimbalStemCellDeficiency] },
         // negatives: nothing unrelated
+        { "negative: only a withdrawn product", "Crohn's disease", [] },
         { "negative", "lung cancer", [] },
         { "negative", "breast cancer", [] },
-        { "negative", "type 2 diabetes", [] },
+        { "negative: the other diabetes", "type 2 diabetes", [] },
         { "negative", "asthma", [] },
         { "negative", "migraine", [] },
         { "negative: ICD-10 code without products", "C50", [] },
@@ -245,6 +305,15 @@ public class SearchConditionQueryTests(CatalogApiFactory api) : IClassFixture<Ca
         Assert.Equal(["kymriah"], await SearchClient.SlugsAsync(_client, "q=tisagenlecleucel"));
         Assert.Equal(["abecma", "carvykti"], (await SearchClient.SlugsAsync(_client, "q=BCMA")).Order());
         Assert.Equal(["abecma", "carvykti"], (await SearchClient.SlugsAsync(_client, "q=myeloma")).Order());
+    }
+
+    [Fact]
+    public async Task Withdrawn_products_are_found_with_status_any()
+    {
+        Assert.Empty(await SearchClient.SlugsAsync(_client, "condition=perianal%20fistula"));
+        Assert.Equal(["alofisel"], await SearchClient.SlugsAsync(_client, "condition=perianal%20fistula&status=any"));
+        Assert.Equal(["beqvez", "hemgenix"], (await SearchClient.SlugsAsync(_client, "condition=hemophilia%20B&status=any")).Order());
+        Assert.Equal(["beqvez"], await SearchClient.SlugsAsync(_client, "condition=hemophilia%20B&status=withdrawn"));
     }
 
     [Fact]
