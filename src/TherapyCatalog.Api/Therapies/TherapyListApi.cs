@@ -121,7 +121,9 @@ public static class TherapyListApi
             var matches = await ConditionMatcher.MatchAsync(db, tx, filter.MatcherQueries, ct);
             var (text, parameters) = PageQuery(filter, matches, sortName, after, take);
             rows = [.. await db.QueryAsync<Row>(new CommandDefinition(text, parameters, tx, cancellationToken: ct))];
-            if (rows.Count == 0 && after is null && (filter.Condition ?? filter.Q) is { } typed)
+            // "Did you mean": only when the typed condition matched no condition at all (not when other filters emptied the list).
+            var typedSource = filter.Condition is not null ? "condition" : "q";
+            if (rows.Count == 0 && after is null && (filter.Condition ?? filter.Q) is { } typed && !matches.Any(m => m.Source == typedSource))
             {
                 await db.ExecuteAsync(new CommandDefinition(ConditionMatcher.PrepareSuggestionsSql, transaction: tx, cancellationToken: ct));
                 var close = (await db.QueryAsync<string>(new CommandDefinition(

@@ -299,6 +299,16 @@ public class SearchConditionQueryTests(CatalogApiFactory api) : IClassFixture<Ca
     }
 
     [Fact]
+    public async Task A_condition_that_matched_but_was_filtered_out_offers_no_suggestions()
+    {
+        // Lymphoma matches; no lymphoma product is a gene therapy (all are CAR-T, cell-based gene).
+        var body = JsonDocument.Parse(await _client.GetStringAsync("/v1/therapies?condition=lymphoma&modality=gene")).RootElement;
+
+        Assert.Empty(body.GetProperty("items").EnumerateArray());
+        Assert.False(body.TryGetProperty("suggestions", out _));
+    }
+
+    [Fact]
     public async Task Free_text_q_finds_a_product_by_name_and_by_condition()
     {
         Assert.Equal(["kymriah"], await SearchClient.SlugsAsync(_client, "q=Kymriah"));
