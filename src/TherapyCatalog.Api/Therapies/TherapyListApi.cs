@@ -67,7 +67,14 @@ public static class TherapyListApi
     };
 
     /// <summary>Where a page ended: the sort key of its last row, for the query (sort and filter) it belongs to.</summary>
-    internal sealed record PagePosition(string Sort, string Filter, int Rank, string Name, string Date, Guid Id);
+    // Short member names keep the cursor well inside OpaqueCursor's 1024 characters, even for a 200-character name.
+    internal sealed record PagePosition(
+        [property: JsonPropertyName("s")] string Sort,
+        [property: JsonPropertyName("f")] string Filter,
+        [property: JsonPropertyName("r")] int Rank,
+        [property: JsonPropertyName("n")] string Name,
+        [property: JsonPropertyName("d")] string Date,
+        [property: JsonPropertyName("i")] Guid Id);
 
     private sealed record Row(Guid Id, int Rank, string SortName, string SortDate, string Document, string? MatchedConditions);
 

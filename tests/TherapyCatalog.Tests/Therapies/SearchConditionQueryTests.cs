@@ -318,6 +318,16 @@ public class SearchConditionQueryTests(CatalogApiFactory api) : IClassFixture<Ca
     }
 
     [Fact]
+    public async Task Condition_and_q_must_both_match()
+    {
+        // Leukemia products (Aucatzyl, Kymriah, Tecartus for ALL; Breyanzi for CLL) that target CD19: all four;
+        // leukemia products named Kymriah: one.
+        Assert.Equal(["aucatzyl", "breyanzi", "kymriah", "tecartus"], (await SearchClient.SlugsAsync(_client, "condition=leukemia&q=CD19")).Order());
+        Assert.Equal(["kymriah"], await SearchClient.SlugsAsync(_client, "condition=leukemia&q=kymriah"));
+        Assert.Empty(await SearchClient.SlugsAsync(_client, "condition=leukemia&q=zolgensma"));
+    }
+
+    [Fact]
     public async Task Withdrawn_products_are_found_with_status_any()
     {
         Assert.Empty(await SearchClient.SlugsAsync(_client, "condition=perianal%20fistula"));
