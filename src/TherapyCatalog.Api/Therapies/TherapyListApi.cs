@@ -66,8 +66,9 @@ public static class TherapyListApi
         ["-approvedOn"] = (DateDescending, DateDescending + " DESC, t.id DESC", "\n  AND (" + DateDescending + ", t.id) < (@AfterDate::date, @AfterId)"),
     };
 
-    /// <summary>Where a page ended: the sort key of its last row, for the query (sort and filter) it belongs to.</summary>
     // Short member names keep the cursor well inside OpaqueCursor's 1024 characters, even for a 200-character name.
+
+    /// <summary>Where a page ended: the sort key of its last row, for the query (sort and filter) it belongs to.</summary>
     internal sealed record PagePosition(
         [property: JsonPropertyName("s")] string Sort,
         [property: JsonPropertyName("f")] string Filter,
@@ -169,7 +170,8 @@ public static class TherapyListApi
         TherapyFilter filter, IReadOnlyList<ConditionMatch> matches, string sortName, PagePosition? after, int take)
     {
         var sql = FilteredTherapies.For(filter, matches);
-        var (date, orderBy, afterSql) = SortSql[sortName];
+        // Without a query every rank is equal: relevance is the name order, and its index serves it.
+        var (date, orderBy, afterSql) = SortSql[!filter.Matches && sortName == "relevance" ? "name" : sortName];
         var parameters = sql.Parameters;
         parameters.Add("Take", take + 1);
         if (after is not null)

@@ -77,6 +77,7 @@ public class SearchQueryPlanTests(ITestOutputHelper output)
         { "condition and filters", Filter(condition: "syn4242", regulator: ["EMA"], modality: ["cell"]), "name" },
         { "free text", Filter(q: "syn4242"), "relevance" },
         { "no condition, by name", Filter(), "name" },
+        { "no condition, relevance", Filter(), "relevance" },
         { "no condition, newest first", Filter(), "-approvedOn" },
         { "no condition, oldest first", Filter(), "approvedOn" },
     };
