@@ -56,6 +56,19 @@ public class SearchConditionsApiTests(CatalogApiFactory api) : IClassFixture<Cat
     }
 
     [Fact]
+    public async Task A_synonym_added_to_the_condition_records_is_searchable_at_once()
+    {
+        await using (var db = await api.OpenDatabaseAsync())
+        {
+            await Dapper.SqlMapper.ExecuteAsync(db, "UPDATE conditions SET synonyms = array_append(synonyms, 'zqx skin tumour') WHERE id = 'melanoma'");
+        }
+
+        Assert.Equal("melanoma", Id((await ItemsAsync("q=zqx"))[0]));
+        // Melanoma's products, from the therapy files: Amtagvi and Imlygic.
+        Assert.Equal(["amtagvi", "imlygic"], (await TherapyCatalog.Tests.Therapies.SearchClient.SlugsAsync(_client, "condition=zqx%20skin%20tumour")).Order());
+    }
+
+    [Fact]
     public async Task Unrelated_text_finds_nothing()
     {
         Assert.Empty(await ItemsAsync("q=asthma"));
