@@ -1,5 +1,6 @@
 using TherapyCatalog.Api.Health;
 using TherapyCatalog.Api.Infrastructure;
+using TherapyCatalog.Api.Sync;
 using TherapyCatalog.Api.Therapies;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -11,6 +12,7 @@ builder.Services.AddSingleton(OpaqueCursor.FromConfiguration(builder.Configurati
 builder.Services.AddCatalogProblemDetails();
 builder.Services.AddCatalogHealthChecks();
 builder.Services.AddCatalogOpenApi();
+builder.Services.AddSync();
 
 var app = builder.Build();
 
@@ -29,6 +31,7 @@ app.UseCatalogProblemDetails();
 app.UseCatalogOpenApi();
 app.MapHealth();
 app.MapTherapies();
+app.MapSync();
 
 app.Run();
 
