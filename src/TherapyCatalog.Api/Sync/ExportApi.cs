@@ -84,10 +84,29 @@ public static class ExportApi
         // No command timeout: an export runs as long as the client keeps reading; a client that goes
         // away cancels it through the request's token.
         command.CommandTimeout = 0;
-        await using var reader = await command.ExecuteReaderAsync(CommandBehavior.SequentialAccess, ct);
+        await using (var reader = await command.ExecuteReaderAsync(CommandBehavior.SequentialAccess, ct))
+        {
+            var compressed = gzip ? new GZipStream(body, CompressionLevel.Fastest, leaveOpen: true) : null;
+            var writer = new StreamWriter(compressed ?? body, new UTF8Encoding(false), bufferSize: 32 * 1024, leaveOpen: true);
+            try
+            {
+                await WriteRowsAsync(reader, writer, csv, ct);
+            }
+            finally
+            {
+                await writer.DisposeAsync(); // flushes what is left
+                if (compressed is not null)
+                {
+                    await compressed.DisposeAsync(); // writes the gzip trailer
+                }
+            }
+        }
 
-        await using var compressed = gzip ? new GZipStream(body, CompressionLevel.Fastest, leaveOpen: true) : null;
-        await using var writer = new StreamWriter(compressed ?? body, new UTF8Encoding(false), bufferSize: 32 * 1024, leaveOpen: true);
+        await tx.CommitAsync(ct);
+    }
+
+    private static async Task WriteRowsAsync(NpgsqlDataReader reader, StreamWriter writer, bool csv, CancellationToken ct)
+    {
         var row = csv ? new CatalogCsv.RowWriter() : null;
         if (row is not null)
         {
@@ -113,15 +132,6 @@ public static class ExportApi
                 await writer.FlushAsync(ct);
             }
         }
-
-        await writer.FlushAsync(ct);
-        await writer.DisposeAsync();
-        if (compressed is not null)
-        {
-            await compressed.DisposeAsync(); // writes the gzip trailer
-        }
-
-        await tx.CommitAsync(ct);
     }
 
     /// <summary>True when Accept-Encoding lets the response be gzip-compressed.</summary>
