@@ -1,3 +1,4 @@
+using System.Data;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
@@ -17,7 +18,11 @@ public sealed record ChangeItem(
     DateTimeOffset ChangedAt,
     TherapyDocument? Therapy);
 
-/// <summary>A page of the change feed. <see cref="NextCursor"/> is the position to ask from next, also when the page is empty.</summary>
+/// <summary>
+/// A page of the change feed. <see cref="NextCursor"/> is the position to ask from next, also when
+/// the page is empty: the last change returned, or, when the page is not full, the last settled
+/// change (which may be one left out as overtaken), or else the <c>after</c> cursor unchanged.
+/// </summary>
 public sealed record ChangesPage(IReadOnlyList<ChangeItem> Changes, string NextCursor);
 
 /// <summary>
@@ -83,6 +88,20 @@ public static class ChangesApi
         LIMIT @Limit
         """;
 
+    /// <summary>
+    /// The last settled position after @Txid/@Seq, left-out changes included. Asked in the same
+    /// snapshot as <see cref="ChangesSql"/> when a page is not full, so an empty page still moves the
+    /// cursor past changes that were left out, and never past one that was not handed out.
+    /// </summary>
+    private const string LastSettledSql = """
+        SELECT c.txid::text AS Txid, c.seq AS Seq
+        FROM changes c
+        WHERE (c.txid, c.seq) > (@Txid::text::xid8, @Seq)
+          AND c.txid < pg_snapshot_xmin(pg_current_snapshot())
+        ORDER BY c.txid DESC, c.seq DESC
+        LIMIT 1
+        """;
+
     public static async Task<Results<Ok<ChangesPage>, ProblemHttpResult>> GetChanges(
         string? after, int? limit, int? wait, NpgsqlDataSource dataSource, OpaqueCursor cursors, ChangeSignal signal,
         TimeProvider clock, CancellationToken ct)
@@ -117,6 +136,7 @@ public static class ChangesApi
         while (true)
         {
             IReadOnlyList<ChangeRow> rows;
+            ChangeFeedPosition next;
             await using (var db = await dataSource.OpenConnectionAsync(ct))
             {
                 if (!checkedPosition)
@@ -133,24 +153,38 @@ public static class ChangesApi
                     checkedPosition = true;
                 }
 
+                // One snapshot for the page and its next cursor.
+                await using var tx = await db.BeginTransactionAsync(IsolationLevel.RepeatableRead, ct);
                 rows = [.. await db.QueryAsync<ChangeRow>(new CommandDefinition(
-                    ChangesSql, new { Txid = Txid(position), Seq = position.Sequence, Limit = take }, cancellationToken: ct))];
+                    ChangesSql, new { Txid = Txid(position), Seq = position.Sequence, Limit = take }, tx, cancellationToken: ct))];
+                next = rows.Count > 0 ? Position(rows[^1]) : position;
+                if (rows.Count < take
+                    && await db.QuerySingleOrDefaultAsync<PositionRow>(new CommandDefinition(LastSettledSql, Parameters(next), tx, cancellationToken: ct)) is { } last)
+                {
+                    next = Position(last);
+                }
+
+                await tx.CommitAsync(ct);
             }
 
             var remaining = deadline - clock.GetUtcNow();
             if (rows.Count > 0 || remaining <= TimeSpan.Zero)
             {
                 var changes = rows.Select(row => ToItem(row, cursors)).ToList();
-                return TypedResults.Ok(new ChangesPage(changes, changes.Count > 0 ? changes[^1].Cursor : position.Encode(cursors)));
+                return TypedResults.Ok(new ChangesPage(changes, next.Encode(cursors)));
             }
 
             await signal.WaitAsync(remaining < RecheckInterval ? remaining : RecheckInterval, ct);
         }
     }
 
+    private static ChangeFeedPosition Position(ChangeRow row) => new(ulong.Parse(row.Txid, CultureInfo.InvariantCulture), row.Seq);
+
+    private static ChangeFeedPosition Position(PositionRow row) => new(ulong.Parse(row.Txid, CultureInfo.InvariantCulture), row.Seq);
+
     private static ChangeItem ToItem(ChangeRow row, OpaqueCursor cursors)
     {
-        var position = new ChangeFeedPosition(ulong.Parse(row.Txid, CultureInfo.InvariantCulture), row.Seq);
+        var position = Position(row);
         var deleted = row.Kind == "delete";
         return new ChangeItem(
             position.Encode(cursors),
@@ -168,6 +202,8 @@ public static class ChangesApi
 
     private static ProblemHttpResult BadRequest(string title, string detail) =>
         TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest, title: title, detail: detail);
+
+    private sealed record PositionRow(string Txid, long Seq);
 
     private sealed record ChangeRow(string Txid, long Seq, Guid TherapyId, int Version, string Kind, DateTime ChangedAt, string Document);
 }

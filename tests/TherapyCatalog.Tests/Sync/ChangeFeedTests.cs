@@ -97,7 +97,8 @@ public class ChangeFeedTests(CatalogApiFactory api) : IClassFixture<CatalogApiFa
             await tx.CommitAsync();
         }
 
-        var changes = (await FeedReader.DrainAsync(_client, start)).Changes.Where(c => c.TherapyId == id).ToList();
+        var changes = (await FeedReader.UntilAsync(_client, start, read => read.Any(c => c.TherapyId == id && c.Kind == "delete")))
+            .Changes.Where(c => c.TherapyId == id).ToList();
 
         Assert.Equal(["upsert:1", "upsert:2", "delete:3"], changes.Select(c => $"{c.Kind}:{c.Version}"));
         Assert.Contains("\"proprietaryName\":\"Renamed\"", changes[1].Therapy, StringComparison.Ordinal);

@@ -33,6 +33,27 @@ internal static class FeedReader
         return new FeedPage(changes, root.GetProperty("nextCursor").GetString()!);
     }
 
+    /// <summary>
+    /// Reads on (long-polling) until the changes read satisfy <paramref name="done"/>. A change is
+    /// handed out only once every older transaction has ended, and the watermark is server-wide:
+    /// another test class's open transaction may hold it back for a moment.
+    /// </summary>
+    public static async Task<FeedPage> UntilAsync(HttpClient client, string? after, Func<IReadOnlyList<FeedChange>, bool> done, int seconds = 20)
+    {
+        var all = new List<FeedChange>();
+        var cursor = after;
+        var deadline = DateTime.UtcNow.AddSeconds(seconds);
+        while (!done(all))
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"the feed did not hand out the expected changes within {seconds} s; read {all.Count}");
+            var page = await PageAsync(client, cursor, wait: 2);
+            all.AddRange(page.Changes);
+            cursor = page.NextCursor;
+        }
+
+        return new FeedPage(all, cursor!);
+    }
+
     /// <summary>Every change after <paramref name="after"/> the feed hands out now, page by page.</summary>
     public static async Task<FeedPage> DrainAsync(HttpClient client, string? after, int limit = 1000)
     {
