@@ -22,6 +22,18 @@ internal static class CatalogWriter
         WHERE t.slug = @Slug AND t.deleted_at IS NULL
         """;
 
+    // TherapyWrites.LoadForUpdateAsync joins therapies to therapy_versions FOR UPDATE OF t: when it
+    // has to wait for another writer's lock, READ COMMITTED re-checks the join against the new
+    // therapies row but the old version row, and it returns no row at all (as if the therapy did not
+    // exist). Locking the row first, in its own statement, makes the load see the committed state.
+    private const string LockSql = "SELECT 1 FROM therapies WHERE id = @Id FOR UPDATE";
+
+    private static async Task<(Therapy Therapy, bool Deleted)?> LockAndLoadAsync(NpgsqlConnection db, NpgsqlTransaction tx, Guid id, CancellationToken ct)
+    {
+        await db.ExecuteAsync(new CommandDefinition(LockSql, new { Id = id }, tx, cancellationToken: ct));
+        return await TherapyWrites.LoadForUpdateAsync(db, tx, id, ct);
+    }
+
     public static async Task<Therapy> ReadAsync(NpgsqlConnection db, string slug) =>
         JsonSerializer.Deserialize<Therapy>(await db.QuerySingleAsync<string>(CurrentDocumentSql, new { Slug = slug }), CatalogJson.Options)!;
 
@@ -44,7 +56,7 @@ internal static class CatalogWriter
     public static async Task<Therapy?> UpdateAsync(
         NpgsqlConnection db, NpgsqlTransaction tx, Guid id, Func<TherapyInput, TherapyInput> change, CancellationToken ct = default)
     {
-        if (await TherapyWrites.LoadForUpdateAsync(db, tx, id, ct) is not { Deleted: false } current)
+        if (await LockAndLoadAsync(db, tx, id, ct) is not { Deleted: false } current)
         {
             return null;
         }
@@ -57,7 +69,7 @@ internal static class CatalogWriter
     /// <summary>Soft-deletes a live therapy (a tombstone version); null when it is missing or already deleted.</summary>
     public static async Task<Therapy?> DeleteAsync(NpgsqlConnection db, NpgsqlTransaction tx, Guid id, CancellationToken ct = default)
     {
-        if (await TherapyWrites.LoadForUpdateAsync(db, tx, id, ct) is not { Deleted: false } current)
+        if (await LockAndLoadAsync(db, tx, id, ct) is not { Deleted: false } current)
         {
             return null;
         }

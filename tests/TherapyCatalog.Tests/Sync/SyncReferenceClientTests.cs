@@ -32,6 +32,12 @@ public class SyncReferenceClientTests(CatalogApiFactory api, ITestOutputHelper o
         WHERE t.deleted_at IS NULL
         """;
 
+    /// <summary>Changes a newer version of the same therapy overtook along the feed (for the log: how much reordering the run had).</summary>
+    private const string OvertakenSql = """
+        SELECT count(*) FROM changes c
+        WHERE EXISTS (SELECT 1 FROM changes n WHERE n.therapy_id = c.therapy_id AND n.version > c.version AND (n.txid, n.seq) < (c.txid, c.seq))
+        """;
+
     private const string LastChangeSql = "SELECT txid::text AS Txid, seq AS Seq FROM changes ORDER BY txid DESC, seq DESC LIMIT 1";
 
     [Fact]
@@ -94,6 +100,13 @@ public class SyncReferenceClientTests(CatalogApiFactory api, ITestOutputHelper o
             Assert.True(clock.Elapsed < TimeSpan.FromSeconds(120), "the client did not catch up within 120 s");
         }
 
+        long overtaken;
+        await using (var db = await api.OpenDatabaseAsync())
+        {
+            overtaken = await db.ExecuteScalarAsync<long>(OvertakenSql);
+        }
+
+        output.WriteLine($"{overtaken} changes overtaken by a newer version at an earlier feed position");
         output.WriteLine($"{run.Committed} changes committed in {run.Transactions} transactions ({run.MultiTherapy} multi-therapy, " +
                          $"{run.Held} held open, {run.RolledBack} rolled back, {run.Conflicts} conflicts retried); exported {exported}, " +
                          $"feed read {read}, applied {applied}; {clock.Elapsed.TotalSeconds:F1} s");
