@@ -1,3 +1,6 @@
+using Microsoft.OpenApi;
+using Swashbuckle.AspNetCore.SwaggerGen;
+
 namespace TherapyCatalog.Api.Sync;
 
 /// <summary>Formulary sync: a snapshot to start from (export) and a gap-free change feed to follow.</summary>
@@ -7,6 +10,8 @@ public static class SyncApi
     {
         services.AddSingleton<ChangeSignal>();
         services.AddHostedService(provider => provider.GetRequiredService<ChangeSignal>());
+        // A feed entry's document is written through as raw JSON; the contract shows it as a Therapy.
+        services.Configure<SwaggerGenOptions>(options => options.MapType<TherapyDocument>(() => new OpenApiSchemaReference("Therapy")));
         return services;
     }
 
@@ -23,6 +28,7 @@ public static class SyncApi
                 "an empty page is held until a change arrives or the time is up. `nextCursor` is the cursor to ask from next, also for an empty page. " +
                 "Apply a change only when its `version` is greater than the version you hold for that therapy. " +
                 "400 for a cursor this service did not make; 410 for one it no longer recognises: re-export.")
+            .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status410Gone);
 
         group.MapGet("/export", ExportApi.GetExport)
@@ -32,7 +38,7 @@ public static class SyncApi
                 "`format=ndjson` (default: one therapy document per line) or `csv` (one row per therapy, arrays flattened: see README). " +
                 "Streamed from one database snapshot; gzip when Accept-Encoding allows. `X-Catalog-Cursor` is the change-feed position " +
                 "of that snapshot: follow GET /v1/changes?after={it} to stay in step.")
-            .Produces(StatusCodes.Status200OK, contentType: ExportApi.NdjsonContentType, additionalContentTypes: [ExportApi.CsvContentType]);
+            .Produces<string>(StatusCodes.Status200OK, ExportApi.NdjsonContentType, ExportApi.CsvContentType);
 
         return group;
     }
