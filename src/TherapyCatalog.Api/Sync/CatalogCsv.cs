@@ -43,7 +43,7 @@ public static class CatalogCsv
     {
         private readonly StringBuilder _row = new(4096);
 
-        public string Format(string document)
+        public string Format(ReadOnlyMemory<byte> document)
         {
             _row.Clear();
             using var parsed = JsonDocument.Parse(document);

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Data;
 using System.IO.Compression;
 using System.Text;
@@ -15,9 +16,6 @@ public static class ExportApi
     public const string CsvContentType = "text/csv";
 
     private static readonly string[] Formats = ["ndjson", "csv"];
-
-    /// <summary>Rows written between two flushes to the client.</summary>
-    private const int FlushEvery = 512;
 
     /// <summary>
     /// The current document of every therapy that is not deleted. Run in the same REPEATABLE READ
@@ -87,14 +85,15 @@ public static class ExportApi
         await using (var reader = await command.ExecuteReaderAsync(CommandBehavior.SequentialAccess, ct))
         {
             var compressed = gzip ? new GZipStream(body, CompressionLevel.Fastest, leaveOpen: true) : null;
-            var writer = new StreamWriter(compressed ?? body, new UTF8Encoding(false), bufferSize: 32 * 1024, leaveOpen: true);
+            var output = new ExportBuffer(compressed ?? body);
             try
             {
-                await WriteRowsAsync(reader, writer, csv, ct);
+                await WriteRowsAsync(reader, output, csv, ct);
+                await output.FlushAsync(ct);
             }
             finally
             {
-                await writer.DisposeAsync(); // flushes what is left
+                output.Dispose();
                 if (compressed is not null)
                 {
                     await compressed.DisposeAsync(); // writes the gzip trailer
@@ -105,32 +104,77 @@ public static class ExportApi
         await tx.CommitAsync(ct);
     }
 
-    private static async Task WriteRowsAsync(NpgsqlDataReader reader, StreamWriter writer, bool csv, CancellationToken ct)
+    private static async Task WriteRowsAsync(NpgsqlDataReader reader, ExportBuffer output, bool csv, CancellationToken ct)
     {
         var row = csv ? new CatalogCsv.RowWriter() : null;
         if (row is not null)
         {
-            await writer.WriteAsync(CatalogCsv.Header.AsMemory(), ct);
+            await output.WriteAsync(Encoding.UTF8.GetBytes(CatalogCsv.Header), ct);
         }
 
-        var rows = 0;
         while (await reader.ReadAsync(ct))
         {
-            var document = reader.GetString(0);
+            // The document's UTF-8 bytes as PostgreSQL sends them: no decoding to a string and back.
+            var document = reader.GetFieldValue<byte[]>(0);
             if (row is not null)
             {
-                await writer.WriteAsync(row.Format(document).AsMemory(), ct);
+                await output.WriteAsync(Encoding.UTF8.GetBytes(row.Format(document)), ct);
             }
             else
             {
-                await writer.WriteAsync(document.AsMemory(), ct);
-                await writer.WriteAsync("\n".AsMemory(), ct);
+                await output.WriteAsync(document, ct);
+                await output.WriteAsync(NewLine, ct);
+            }
+        }
+    }
+
+    private static readonly byte[] NewLine = "\n"u8.ToArray();
+
+    /// <summary>
+    /// Collects rows into one pooled 64 KiB buffer and sends it to the client whenever it is full:
+    /// few, large writes, and memory that stays the same however many rows pass through.
+    /// </summary>
+    private sealed class ExportBuffer(Stream output) : IDisposable
+    {
+        private byte[] _buffer = ArrayPool<byte>.Shared.Rent(64 * 1024);
+        private int _length;
+
+        public async ValueTask WriteAsync(ReadOnlyMemory<byte> bytes, CancellationToken ct)
+        {
+            if (_length + bytes.Length > _buffer.Length)
+            {
+                await SendAsync(ct);
+                if (bytes.Length > _buffer.Length)
+                {
+                    await output.WriteAsync(bytes, ct);
+                    return;
+                }
             }
 
-            if (++rows % FlushEvery == 0)
+            bytes.Span.CopyTo(_buffer.AsSpan(_length));
+            _length += bytes.Length;
+        }
+
+        /// <summary>Hands the buffered rows on (Kestrel sends each write to the client straight away).</summary>
+        private async ValueTask SendAsync(CancellationToken ct)
+        {
+            if (_length > 0)
             {
-                await writer.FlushAsync(ct);
+                await output.WriteAsync(_buffer.AsMemory(0, _length), ct);
+                _length = 0;
             }
+        }
+
+        public async ValueTask FlushAsync(CancellationToken ct)
+        {
+            await SendAsync(ct);
+            await output.FlushAsync(ct);
+        }
+
+        public void Dispose()
+        {
+            ArrayPool<byte>.Shared.Return(_buffer);
+            _buffer = [];
         }
     }
 
