@@ -50,8 +50,9 @@ public sealed class ChangeSignal(NpgsqlDataSource dataSource, ILogger<ChangeSign
             {
                 return;
             }
-            catch (Exception e) when (e is NpgsqlException or TimeoutException or System.IO.IOException)
+            catch (Exception e) when (!stoppingToken.IsCancellationRequested)
             {
+                // Never let a failure here stop the host: long polls then simply poll.
                 logger.LogWarning("Change notifications interrupted ({Message}); long polls fall back to polling", e.Message);
                 Signal(); // waiters look again rather than sleep on a dead channel
                 await Task.Delay(TimeSpan.FromSeconds(2), stoppingToken).ContinueWith(_ => { }, TaskScheduler.Default);
