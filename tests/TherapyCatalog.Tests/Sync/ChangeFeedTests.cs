@@ -188,4 +188,17 @@ public class ChangeFeedTests(CatalogApiFactory api) : IClassFixture<CatalogApiFa
         Assert.Equal(start, page.NextCursor);
         Assert.InRange(clock.Elapsed, TimeSpan.FromSeconds(0.9), TimeSpan.FromSeconds(5));
     }
+
+    [Fact]
+    public async Task A_long_poll_stops_waiting_as_soon_as_its_request_is_cancelled()
+    {
+        // The handler passes the request's token to this wait; a client that goes away ends it.
+        var signal = api.Services.GetRequiredService<ChangeSignal>();
+        using var cancel = new CancellationTokenSource(TimeSpan.FromMilliseconds(200));
+        var clock = Stopwatch.StartNew();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => signal.WaitAsync(TimeSpan.FromSeconds(30), cancel.Token));
+
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), $"stopped after {clock.Elapsed}");
+    }
 }
