@@ -177,6 +177,17 @@ public class ChangeFeedTests(CatalogApiFactory api) : IClassFixture<CatalogApiFa
     }
 
     [Fact]
+    public async Task A_long_poll_with_changes_already_there_answers_at_once()
+    {
+        var clock = Stopwatch.StartNew();
+
+        var page = await FeedReader.PageAsync(_client, after: null, limit: 5, wait: 20);
+
+        Assert.Equal(5, page.Changes.Count);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(3), $"answered after {clock.Elapsed}");
+    }
+
+    [Fact]
     public async Task A_long_poll_with_nothing_new_answers_an_empty_page_when_its_wait_is_up()
     {
         var start = (await FeedReader.DrainAsync(_client, after: null)).NextCursor;
