@@ -42,8 +42,12 @@ public sealed class ChangeSignal(NpgsqlDataSource dataSource, ILogger<ChangeSign
 
                 while (!stoppingToken.IsCancellationRequested)
                 {
-                    // The timeout makes a dead connection show itself instead of waiting forever.
-                    await db.WaitAsync(TimeSpan.FromSeconds(30), stoppingToken);
+                    if (!await db.WaitAsync(TimeSpan.FromSeconds(30), stoppingToken))
+                    {
+                        // Quiet for a while: a round trip makes a dead connection show itself.
+                        await using var ping = new NpgsqlCommand("SELECT 1", db);
+                        await ping.ExecuteNonQueryAsync(stoppingToken);
+                    }
                 }
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
