@@ -22,10 +22,12 @@ internal static class CatalogWriter
         WHERE t.slug = @Slug AND t.deleted_at IS NULL
         """;
 
-    // TherapyWrites.LoadForUpdateAsync joins therapies to therapy_versions FOR UPDATE OF t: when it
-    // has to wait for another writer's lock, READ COMMITTED re-checks the join against the new
-    // therapies row but the old version row, and it returns no row at all (as if the therapy did not
-    // exist). Locking the row first, in its own statement, makes the load see the committed state.
+    // On this branch's base, TherapyWrites.LoadForUpdateAsync joins therapies to therapy_versions
+    // FOR UPDATE OF t: when it waits for another writer's lock, READ COMMITTED re-checks the join
+    // against the new therapies row but the old version row and returns no row at all (as if the
+    // therapy did not exist). Locking the row first, in its own statement, makes the load see the
+    // committed state. main has since split LoadForUpdateAsync the same way; the extra lock is then
+    // redundant and harmless, and can go after the merge.
     private const string LockSql = "SELECT 1 FROM therapies WHERE id = @Id FOR UPDATE";
 
     private static async Task<(Therapy Therapy, bool Deleted)?> LockAndLoadAsync(NpgsqlConnection db, NpgsqlTransaction tx, Guid id, CancellationToken ct)
