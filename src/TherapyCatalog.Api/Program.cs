@@ -2,6 +2,7 @@ using TherapyCatalog.Api.Conditions;
 using TherapyCatalog.Api.Health;
 using TherapyCatalog.Api.Infrastructure;
 using TherapyCatalog.Api.Infrastructure.ApiKeys;
+using TherapyCatalog.Api.Sync;
 using TherapyCatalog.Api.Therapies;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -16,21 +17,15 @@ builder.Services.AddCatalogApiKeys();
 builder.Services.AddCatalogRateLimits(builder.Configuration);
 builder.Services.AddCatalogHealthChecks();
 builder.Services.AddCatalogOpenApi();
+builder.Services.AddSync();
 
 var app = builder.Build();
 
-if (args.Contains("--migrate-only") || app.Configuration.GetValue("Catalog:MigrateOnStartup", true))
+// Migrations and catalog data (and, with --migrate-only, nothing else), then the bootstrap API key.
+if (await app.PrepareDatabaseAsync(args) == DatabasePreparation.MigrateOnly)
 {
-    await CatalogMigrator.MigrateWhenReachableAsync(
-        CatalogDatabase.ConnectionString(app.Configuration), TimeProvider.System,
-        app.Logger, TimeSpan.FromSeconds(app.Configuration.GetValue("Catalog:MigrationPatienceSeconds", 30)));
-    if (args.Contains("--migrate-only"))
-    {
-        return;
-    }
+    return;
 }
-
-await ApiKeyAuthentication.InstallBootstrapKeyAsync(app.Configuration, app.Services.GetRequiredService<Npgsql.NpgsqlDataSource>());
 
 app.UseCatalogProblemDetails();
 app.UseCatalogOpenApi();
@@ -40,6 +35,7 @@ app.UseAuthorization();
 app.MapHealth();
 app.MapTherapies();
 app.MapConditions();
+app.MapSync();
 app.MapApiKeys();
 
 app.Run();

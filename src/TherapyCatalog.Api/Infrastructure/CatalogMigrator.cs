@@ -2,6 +2,7 @@ using System.Reflection;
 using DbUp;
 using DbUp.Engine.Output;
 using Npgsql;
+using TherapyCatalog.Api.Infrastructure.ApiKeys;
 
 namespace TherapyCatalog.Api.Infrastructure;
 
@@ -10,8 +11,37 @@ namespace TherapyCatalog.Api.Infrastructure;
 /// <c>schemaversions</c>), then the catalog data of db/data. Instances starting together take
 /// turns under an advisory lock, so nothing is applied twice.
 /// </summary>
+public enum DatabasePreparation
+{
+    Serve,
+    MigrateOnly,
+}
+
 public static class CatalogMigrator
 {
+    /// <summary>
+    /// At start-up: migrate unless <c>Catalog:MigrateOnStartup</c> is false (always with
+    /// <c>--migrate-only</c>, which then ends the process), and install the bootstrap API key.
+    /// </summary>
+    public static async Task<DatabasePreparation> PrepareDatabaseAsync(this WebApplication app, string[] args)
+    {
+        var migrateOnly = args.Contains("--migrate-only");
+        if (migrateOnly || app.Configuration.GetValue("Catalog:MigrateOnStartup", true))
+        {
+            await MigrateWhenReachableAsync(
+                CatalogDatabase.ConnectionString(app.Configuration), TimeProvider.System, app.Logger,
+                TimeSpan.FromSeconds(app.Configuration.GetValue("Catalog:MigrationPatienceSeconds", 30)));
+        }
+
+        if (migrateOnly)
+        {
+            return DatabasePreparation.MigrateOnly;
+        }
+
+        await ApiKeyAuthentication.InstallBootstrapKeyAsync(app.Configuration, app.Services.GetRequiredService<NpgsqlDataSource>());
+        return DatabasePreparation.Serve;
+    }
+
     private const long MigrationLockKey = 0x7468_6572_6170_79; // "therapy"
 
     public static async Task MigrateAsync(string connectionString, TimeProvider clock, ILogger logger, CancellationToken ct = default)

@@ -113,12 +113,16 @@ public static class PostgresServer
         return new NpgsqlConnectionStringBuilder(url.Trim()) { Database = "postgres" }.ConnectionString;
     }
 
-    /// <summary>Clusters of earlier runs that ended without cleaning up (a killed test host): no server runs in them any more.</summary>
+    /// <summary>
+    /// Clusters of earlier runs that ended without cleaning up (a killed test host): no server runs
+    /// in them and they are over an hour old, so no run still starting (or running) owns them.
+    /// </summary>
     private static void RemoveLeftoverClusters()
     {
         foreach (var leftover in Directory.GetDirectories(Path.GetTempPath(), "therapy-catalog-tests-*"))
         {
-            if (!File.Exists(Path.Combine(leftover, "data", "postmaster.pid")))
+            if (!File.Exists(Path.Combine(leftover, "data", "postmaster.pid"))
+                && Directory.GetLastWriteTimeUtc(leftover) < DateTime.UtcNow.AddHours(-1))
             {
                 Directory.Delete(leftover, recursive: true);
             }

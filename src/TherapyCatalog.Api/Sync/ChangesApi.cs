@@ -1,0 +1,209 @@
+using System.Data;
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Dapper;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Npgsql;
+using TherapyCatalog.Api.Infrastructure;
+
+namespace TherapyCatalog.Api.Sync;
+
+/// <summary>One entry of the change feed. <see cref="Therapy"/> is the stored document of that version; null for a delete.</summary>
+public sealed record ChangeItem(
+    string Cursor,
+    string Kind,
+    Guid TherapyId,
+    int Version,
+    DateTimeOffset ChangedAt,
+    TherapyDocument? Therapy);
+
+/// <summary>
+/// A page of the change feed. <see cref="NextCursor"/> is the position to ask from next, also when
+/// the page is empty: the last change returned, or, when the page is not full, the last settled
+/// change (which may be one left out as overtaken), or else the <c>after</c> cursor unchanged.
+/// </summary>
+public sealed record ChangesPage(IReadOnlyList<ChangeItem> Changes, string NextCursor);
+
+/// <summary>
+/// A therapy document exactly as stored (therapy_versions.document): written into responses as
+/// raw JSON, never parsed and serialized again, so what a client mirrors is byte for byte what
+/// the server holds.
+/// </summary>
+[JsonConverter(typeof(TherapyDocumentConverter))]
+public sealed record TherapyDocument(string Json);
+
+internal sealed class TherapyDocumentConverter : JsonConverter<TherapyDocument>
+{
+    public override TherapyDocument Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+    {
+        using var document = JsonDocument.ParseValue(ref reader);
+        return new TherapyDocument(document.RootElement.GetRawText());
+    }
+
+    // The json column validated the text when it was stored.
+    public override void Write(Utf8JsonWriter writer, TherapyDocument value, JsonSerializerOptions options) =>
+        writer.WriteRawValue(value.Json, skipInputValidation: true);
+}
+
+public static class ChangesApi
+{
+    public const int DefaultLimit = 100;
+    public const int MaxLimit = 1000;
+    public const int MaxWaitSeconds = 30;
+
+    /// <summary>How often a long poll looks again when no notification arrives (the watermark moves silently on rollback).</summary>
+    private static readonly TimeSpan RecheckInterval = TimeSpan.FromSeconds(1);
+
+    /// <summary>Whether a cursor still names a change the server has.</summary>
+    private const string PositionExistsSql = """
+        SELECT EXISTS (SELECT 1 FROM changes WHERE txid = @Txid::text::xid8 AND seq = @Seq)
+        """;
+
+    /// <summary>
+    /// The changes after a position, in (transaction id, sequence) order, and only those of
+    /// transactions older than the oldest one still running (the watermark,
+    /// pg_snapshot_xmin(pg_current_snapshot())). Every transaction below the watermark has ended, so
+    /// every change below it is already visible to this statement and no change can appear later
+    /// below a position handed out: a transaction that began early and commits late holds the
+    /// watermark back until it ends, so it is never skipped. Rolled-back transactions simply never
+    /// show. The NOT EXISTS leaves out a change already overtaken by a newer version of the same
+    /// therapy at an earlier position (possible when a transaction writes several therapies): a client
+    /// would have to ignore it anyway, and leaving it out keeps every therapy's versions increasing
+    /// along the feed, which the export's cursor relies on (see ExportApi).
+    /// </summary>
+    private const string ChangesSql = """
+        SELECT c.txid::text AS Txid, c.seq AS Seq, c.therapy_id AS TherapyId, c.version AS Version,
+               v.kind AS Kind, v.changed_at AS ChangedAt, v.document::text AS Document
+        FROM changes c
+        JOIN therapy_versions v ON v.therapy_id = c.therapy_id AND v.version = c.version
+        WHERE (c.txid, c.seq) > (@Txid::text::xid8, @Seq)
+          AND c.txid < pg_snapshot_xmin(pg_current_snapshot())
+          AND NOT EXISTS (
+              SELECT 1 FROM changes newer
+              WHERE newer.therapy_id = c.therapy_id
+                AND newer.version > c.version
+                AND (newer.txid, newer.seq) < (c.txid, c.seq))
+        ORDER BY c.txid, c.seq
+        LIMIT @Limit
+        """;
+
+    /// <summary>
+    /// The last settled position after @Txid/@Seq, left-out changes included. Asked in the same
+    /// snapshot as <see cref="ChangesSql"/> when a page is not full, so an empty page still moves the
+    /// cursor past changes that were left out, and never past one that was not handed out.
+    /// </summary>
+    private const string LastSettledSql = """
+        SELECT c.txid::text AS Txid, c.seq AS Seq
+        FROM changes c
+        WHERE (c.txid, c.seq) > (@Txid::text::xid8, @Seq)
+          AND c.txid < pg_snapshot_xmin(pg_current_snapshot())
+        ORDER BY c.txid DESC, c.seq DESC
+        LIMIT 1
+        """;
+
+    public static async Task<Results<Ok<ChangesPage>, ProblemHttpResult>> GetChanges(
+        string? after, int? limit, int? wait, NpgsqlDataSource dataSource, OpaqueCursor cursors, ChangeSignal signal,
+        TimeProvider clock, CancellationToken ct)
+    {
+        var take = limit ?? DefaultLimit;
+        if (take is < 1 or > MaxLimit)
+        {
+            return BadRequest("Invalid limit", $"limit must be between 1 and {MaxLimit}.");
+        }
+
+        var waitSeconds = wait ?? 0;
+        if (waitSeconds is < 0 or > MaxWaitSeconds)
+        {
+            return BadRequest("Invalid wait", $"wait is a number of seconds between 0 and {MaxWaitSeconds}.");
+        }
+
+        var position = ChangeFeedPosition.Start;
+        if (after is not null)
+        {
+            if (ChangeFeedPosition.Decode(cursors, after) is not { } decoded)
+            {
+                return BadRequest(
+                    "Invalid cursor",
+                    "after must be a cursor this service handed out (a change's cursor, nextCursor or X-Catalog-Cursor), unaltered.");
+            }
+
+            position = decoded;
+        }
+
+        var deadline = clock.GetUtcNow().AddSeconds(waitSeconds);
+        var checkedPosition = position == ChangeFeedPosition.Start;
+        while (true)
+        {
+            IReadOnlyList<ChangeRow> rows;
+            ChangeFeedPosition next;
+            await using (var db = await dataSource.OpenConnectionAsync(ct))
+            {
+                if (!checkedPosition)
+                {
+                    if (!await db.ExecuteScalarAsync<bool>(new CommandDefinition(PositionExistsSql, Parameters(position), cancellationToken: ct)))
+                    {
+                        return TypedResults.Problem(
+                            statusCode: StatusCodes.Status410Gone,
+                            title: "Cursor no longer valid",
+                            detail: "This catalog has no change at the cursor's position (the database was replaced or the change log pruned). " +
+                                    "Start again from GET /v1/export and follow the feed from its X-Catalog-Cursor.");
+                    }
+
+                    checkedPosition = true;
+                }
+
+                // One snapshot for the page and its next cursor.
+                await using var tx = await db.BeginTransactionAsync(IsolationLevel.RepeatableRead, ct);
+                rows = [.. await db.QueryAsync<ChangeRow>(new CommandDefinition(
+                    ChangesSql, new { Txid = Txid(position), Seq = position.Sequence, Limit = take }, tx, cancellationToken: ct))];
+                next = rows.Count > 0 ? Position(rows[^1]) : position;
+                if (rows.Count < take
+                    && await db.QuerySingleOrDefaultAsync<PositionRow>(new CommandDefinition(LastSettledSql, Parameters(next), tx, cancellationToken: ct)) is { } last)
+                {
+                    next = Position(last);
+                }
+
+                await tx.CommitAsync(ct);
+            }
+
+            var remaining = deadline - clock.GetUtcNow();
+            if (rows.Count > 0 || remaining <= TimeSpan.Zero)
+            {
+                var changes = rows.Select(row => ToItem(row, cursors)).ToList();
+                return TypedResults.Ok(new ChangesPage(changes, next.Encode(cursors)));
+            }
+
+            await signal.WaitAsync(remaining < RecheckInterval ? remaining : RecheckInterval, ct);
+        }
+    }
+
+    private static ChangeFeedPosition Position(ChangeRow row) => new(ulong.Parse(row.Txid, CultureInfo.InvariantCulture), row.Seq);
+
+    private static ChangeFeedPosition Position(PositionRow row) => new(ulong.Parse(row.Txid, CultureInfo.InvariantCulture), row.Seq);
+
+    private static ChangeItem ToItem(ChangeRow row, OpaqueCursor cursors)
+    {
+        var position = Position(row);
+        var deleted = row.Kind == "delete";
+        return new ChangeItem(
+            position.Encode(cursors),
+            deleted ? "delete" : "upsert",
+            row.TherapyId,
+            row.Version,
+            new DateTimeOffset(DateTime.SpecifyKind(row.ChangedAt, DateTimeKind.Utc)),
+            deleted ? null : new TherapyDocument(row.Document));
+    }
+
+    // xid8 has no Npgsql mapping: positions travel as text and are cast in SQL.
+    private static string Txid(ChangeFeedPosition position) => position.TransactionId.ToString(CultureInfo.InvariantCulture);
+
+    private static object Parameters(ChangeFeedPosition position) => new { Txid = Txid(position), Seq = position.Sequence };
+
+    private static ProblemHttpResult BadRequest(string title, string detail) =>
+        TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest, title: title, detail: detail);
+
+    private sealed record PositionRow(string Txid, long Seq);
+
+    private sealed record ChangeRow(string Txid, long Seq, Guid TherapyId, int Version, string Kind, DateTime ChangedAt, string Document);
+}
