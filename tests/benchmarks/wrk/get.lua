@@ -1,0 +1,2 @@
+-- A plain GET of the URL on wrk's command line.
+dofile("report.lua")
