@@ -18,6 +18,7 @@ builder.Services.AddCatalogRateLimits(builder.Configuration);
 builder.Services.AddCatalogHealthChecks();
 builder.Services.AddCatalogOpenApi();
 builder.Services.AddSync();
+builder.Services.AddTherapies();
 
 var app = builder.Build();
 

@@ -85,6 +85,9 @@ public static partial class TherapiesApi
         return group;
     }
 
+    /// <summary>The therapies feature's services.</summary>
+    public static IServiceCollection AddTherapies(this IServiceCollection services) => services.AddSingleton<TherapyETags>();
+
     private const string GetByIdSql = """
         SELECT v.document::text
         FROM therapies t
@@ -108,6 +111,16 @@ public static partial class TherapiesApi
             return InvalidIdOrSlug();
         }
 
+        // A matching If-None-Match is answered from the ETags this process knows to be current (see TherapyETags).
+        var key = byId ? id.ToString() : idOrSlug;
+        var etags = http.RequestServices.GetRequiredService<TherapyETags>();
+        if (http.Request.Headers.IfNoneMatch.Count > 0 && etags.Current(key) is { } known && EntityTags.IfNoneMatchHits(http.Request, known))
+        {
+            http.Response.Headers.ETag = known;
+            return TypedResults.StatusCode(StatusCodes.Status304NotModified);
+        }
+
+        var epoch = etags.BeforeRead();
         string? document;
         await using (var db = await dataSource.OpenConnectionAsync(ct))
         {
@@ -126,6 +139,7 @@ public static partial class TherapiesApi
 
         var therapy = JsonSerializer.Deserialize<Therapy>(document, CatalogJson.Options)!;
         var etag = ETag(therapy);
+        etags.Store(key, epoch, etag);
         http.Response.Headers.ETag = etag;
         return EntityTags.IfNoneMatchHits(http.Request, etag)
             ? TypedResults.StatusCode(StatusCodes.Status304NotModified)

@@ -101,6 +101,7 @@ public static class TherapyWriteApi
         }
 
         await tx.CommitAsync(ct);
+        request.HttpContext.RequestServices.GetRequiredService<TherapyETags>().Invalidate();
         return Replay(answer);
     }
 
@@ -135,6 +136,7 @@ public static class TherapyWriteApi
         var tombstone = current! with { Version = current.Version + 1, UpdatedAt = TherapyWrites.Now(clock) };
         await TherapyWrites.WriteAsync(db, tx, tombstone, "delete", [], ApiKeyAuthentication.Actor(user), ct);
         await tx.CommitAsync(ct);
+        request.HttpContext.RequestServices.GetRequiredService<TherapyETags>().Invalidate();
         return TypedResults.NoContent();
     }
 
@@ -194,6 +196,7 @@ public static class TherapyWriteApi
         }
 
         await tx.CommitAsync(ct);
+        request.HttpContext.RequestServices.GetRequiredService<TherapyETags>().Invalidate();
         request.HttpContext.Response.Headers.ETag = TherapiesApi.ETag(saved.Therapy!);
         return TypedResults.Ok(saved.Therapy);
     }
