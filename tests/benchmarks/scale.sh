@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# Scale benchmark (not part of `dotnet test`): the same requests at 1k, 100k and 1M therapies.
+#
+#   tests/benchmarks/scale.sh                 1000 100000 1000000
+#   tests/benchmarks/scale.sh 1000 100000     only these sizes
+#
+# Per size, a database in a private cluster (BENCH_DIR/postgres, kept between runs: delete the
+# folder to start over) filled by the generator of SearchQueryPlanTests (read from its source, so
+# there is one generator: 20,000 conditions under 20 roots, two indications and one approval per
+# therapy, 1 in 50 withdrawn), with its 1,000,000 replaced by the size. Then, one connection,
+# BENCH_SECONDS (10) each: (a) condition=lymphoma, the first page by name, a deep keyset page (the
+# page after row 199,900, i.e. the 10,000th page of 20, or the last full page of a smaller
+# catalog, reached by walking the cursors) and the unfiltered facets. Cost = p50 latency.
+# Export throughput and memory come from export-1m.sh (realistic 3.6 kB documents) at each size.
+# Appends a Markdown table to tests/benchmarks/results/scale.md.
+set -euo pipefail
+
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+kit=$repo/tests/benchmarks
+sizes=("$@")
+[[ ${#sizes[@]} -gt 0 ]] || sizes=(1000 100000 1000000)
+duration=${BENCH_SECONDS:-10}
+bench_dir=${BENCH_DIR:-/tmp/therapy-catalog-bench-scale}
+api_port=${BENCH_API_PORT:-5121}
+export CATALOG_PG_DIR=$bench_dir/postgres CATALOG_PG_FAST=1
+command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
+mkdir -p "$bench_dir" "$kit/results"
+chmod 755 "$bench_dir"
+
+dotnet build "$repo/src/TherapyCatalog.Api" -c Release -v quiet -nologo >/dev/null
+api_dll=$repo/src/TherapyCatalog.Api/bin/Release/net10.0/TherapyCatalog.Api.dll
+url=$("$repo/db/local-postgres.sh" start | tail -n 1)
+pg_port=$(sed -E 's/.*Port=([0-9]+).*/\1/' <<<"$url")
+pg() { psql -h 127.0.0.1 -p "$pg_port" -U postgres -X -q -v ON_ERROR_STOP=1 "$@"; }
+
+# SearchQueryPlanTests.GenerateSql, as written in the test.
+generator=$(sed -n '/private const string GenerateSql = """/,/""";/p' "$repo/tests/TherapyCatalog.Tests/Therapies/SearchQueryPlanTests.cs" | sed '1d;$d')
+[[ -n "$generator" ]] || { echo "scale: GenerateSql not found in SearchQueryPlanTests.cs" >&2; exit 1; }
+
+api_pid=""
+trap '[[ -n "$api_pid" ]] && kill "$api_pid" 2>/dev/null; [[ "${BENCH_KEEP:-}" == 1 ]] || "$repo/db/local-postgres.sh" stop' EXIT
+
+measure() { # label target [wrk args]
+  local label=$1 target=$2; shift 2
+  local line
+  line=$(cd "$kit/wrk" && wrk -t1 -c1 -d"${duration}s" --timeout 60s --latency -s get.lua "$@" "$target" | grep '^BENCH ')
+  read -r _ requests micros p50 p99 errors socket <<<"$line"
+  printf '| %s | %s | %s | %.2f | %.2f | %s |\n' "$n" "$label" "$(awk -v r="$requests" -v d="$micros" 'BEGIN { printf "%.1f", r / (d / 1e6) }')" \
+    "$(awk -v x="$p50" 'BEGIN { print x / 1000 }')" "$(awk -v x="$p99" 'BEGIN { print x / 1000 }')" "$((errors + socket))"
+}
+
+table=$kit/results/scale.md
+{
+  echo
+  echo "Scale run $(date -u '+%Y-%m-%d %H:%M UTC'), ${duration} s per cell, 1 connection, $(nproc) shared cores."
+  echo
+  echo "| therapies | request | req/s | p50 ms | p99 ms | errors |"
+  echo "|---:|---|---:|---:|---:|---:|"
+} >>"$table"
+
+for n in "${sizes[@]}"; do
+  database=catalog_scale_$n
+  connection="Host=127.0.0.1;Port=$pg_port;Username=postgres;Database=$database;Timeout=30;Command Timeout=600"
+  if ! pg -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = '$database'" | grep -q 1; then
+    echo "== $n: migrating and generating"
+    pg -d postgres -c "CREATE DATABASE $database"
+    ConnectionStrings__Catalog=$connection dotnet "$api_dll" --migrate-only >/dev/null
+    start=$(date +%s)
+    pg -d "$database" <<<"${generator//1000000/$n}"
+    pg -d "$database" -c "VACUUM ANALYZE"
+    echo "   generated in $(( $(date +%s) - start )) s"
+  fi
+
+  ConnectionStrings__Catalog=$connection Catalog__MigrateOnStartup=false Logging__LogLevel__Default=Warning \
+    Catalog__RateLimits__ReadsPerMinute=100000000 dotnet "$api_dll" --urls "http://127.0.0.1:$api_port" >"$bench_dir/api.log" 2>&1 &
+  api_pid=$!
+  api=http://127.0.0.1:$api_port
+  for _ in $(seq 1 120); do curl -fs -o /dev/null "$api/health/live" && break; sleep 0.25; done
+
+  # Walk to the deep page: limit=100 pages up to row 199,900 (or the last full page).
+  target_row=$(( n - 100 < 199900 ? (n - 100) / 100 * 100 : 199900 ))
+  cursor="" row=0
+  while (( row < target_row )); do
+    cursor=$(curl -fs "$api/v1/therapies?limit=100${cursor:+&cursor=$cursor}" | jq -r '.nextCursor')
+    row=$((row + 100))
+  done
+  echo "== $n: measuring (deep page after row $row)"
+  {
+    measure "(a) condition=lymphoma" "$api/v1/therapies?condition=lymphoma"
+    measure "first page, by name" "$api/v1/therapies?limit=20"
+    measure "deep page (after row $row), by name" "$api/v1/therapies?limit=20&cursor=$cursor"
+    measure "facets, unfiltered" "$api/v1/facets"
+  } | tee -a "$table"
+  kill "$api_pid"; wait "$api_pid" 2>/dev/null || true; api_pid=""
+done
+
+if [[ "${BENCH_EXPORT:-1}" == 1 ]]; then
+  for n in "${sizes[@]}"; do
+    echo "== export at $n therapies (export-1m.sh)"
+    { echo; echo "Export, $n synthetic therapies + the catalog (export-1m.sh):"; echo '```'; } >>"$table"
+    BENCH_THERAPIES=$n "$kit/export-1m.sh" 2>&1 | sed -n '/== results/,$p' | tee -a "$table"
+    echo '```' >>"$table"
+  done
+fi
