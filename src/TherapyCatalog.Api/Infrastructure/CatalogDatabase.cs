@@ -36,6 +36,14 @@ public static class CatalogDatabase
             builder.NoResetOnClose = true;
         }
 
+        // No JIT: a condition search is a short query whose estimates (a recursive CTE over the
+        // condition tree) are large enough to trigger it, and compiling cost over a second per
+        // request with 20,000 conditions (19.8 ms without). tests/benchmarks/scale.sh shows it.
+        if (!configured.Contains("jit", StringComparison.OrdinalIgnoreCase))
+        {
+            builder.Options = $"{builder.Options} -c jit=off".Trim();
+        }
+
         builder.ApplicationName ??= "therapy-catalog";
         return builder.ConnectionString;
     }
