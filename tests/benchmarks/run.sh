@@ -145,14 +145,15 @@ run_wrk() {
   line=$(cd "$kit/wrk" && env "$@" wrk -t"$threads" -c"$conns" -d"${duration}s" --latency -s "$script" "$target" | grep '^BENCH ')
   read -r _ requests micros p50 p99 status_errors socket_errors <<<"$line"
   local rps
-  rps=$(awk -v r="$requests" -v d="$micros" 'BEGIN { printf "%.0f", r / (d / 1e6) }')
+  rps=$(awk -v r="$requests" -v d="$micros" 'BEGIN { x = r / (d / 1e6); printf (x < 100 ? "%.2f" : "%.0f"), x }')
   printf '%s|%s|%s|%.2f|%.2f|%s\n' "$label" "$conns" "$rps" "$(awk -v x="$p50" 'BEGIN { print x / 1000 }')" \
     "$(awk -v x="$p99" 'BEGIN { print x / 1000 }')" "$((status_errors + socket_errors))"
 }
 # pgbench <label> <script> <connections>
 run_pgbench() {
   local label=$1 script=$2 conns=$3 out
-  out=$(pgbench -h 127.0.0.1 -p "$pg_port" -U postgres -n -M simple -c "$conns" -j "$(( conns < 2 ? 1 : 2 ))" \
+  # The API's connections run with jit=off (CatalogDatabase); so does the floor.
+  out=$(PGOPTIONS="-c jit=off" pgbench -h 127.0.0.1 -p "$pg_port" -U postgres -n -M simple -c "$conns" -j "$(( conns < 2 ? 1 : 2 ))" \
     -T "$duration" -f "$script" --log --log-prefix="$work/pgbench" "$database" 2>&1)
   local tps p50 p99
   tps=$(awk '/^tps = / { printf "%.0f", $3 }' <<<"$out")
@@ -198,5 +199,20 @@ copy_per_s=$(awk -v s="$copy_start" -v e="$(date +%s.%N)" 'BEGIN { printf "%.2f"
   echo "|---|---:|---:|---:|---:|---:|"
   for r in "${rows[@]}"; do echo "| ${r//|/ | } |"; done
   echo "| (d) COPY (same query) TO STDOUT, psql | 1 | $copy_per_s | | | |"
+  echo
+  echo "Targets (from this run):"
+  printf '%s\n' "${rows[@]}" | awk -F'|' -v copy="$copy_per_s" -v top="${connections[-1]}" '
+    $2 == top && $1 ~ /^\(a\) API/ { a = $3; a99 = $5 }
+    $2 == top && $1 ~ /^\(a\) DB floor/ { adb = $3 }
+    $2 == top && $1 ~ /^\(a\) HTTP floor/ { http = $3 }
+    $2 == top && $1 ~ /^\(b\) API .*304/ { b = $3 }
+    $2 == top && $1 ~ /^\(b\) HTTP floor/ { b304 = $3 }
+    $1 ~ /^\(d\) API export/ { d = $3 }
+    function verdict(ok) { return ok ? "met" : "missed" }
+    END {
+      if (adb > 0) printf "- (a) at %s connections: %.0f%% of the DB floor (target >= 70%%: %s); p99 %.1f ms (target <= 25 ms: %s)\n", top, 100 * a / adb, verdict(a >= 0.7 * adb), a99, verdict(a99 <= 25)
+      if (http > 0) printf "- (b) 304 at %s connections: %.0f%% of the HTTP floor serving (a)'"'"'s bytes, %.0f%% of the floor'"'"'s own 304 (target >= 50%%: %s)\n", top, 100 * b / http, 100 * b / b304, verdict(b >= 0.5 * http)
+      if (copy > 0) printf "- (d) export: %.0f%% of COPY'"'"'s throughput (target >= 50%%: %s)\n", 100 * d / copy, verdict(d >= 0.5 * copy)
+    }'
 } >"$results/latest.md"
 cat "$results/latest.md"

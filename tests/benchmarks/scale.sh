@@ -78,7 +78,9 @@ for n in "${sizes[@]}"; do
   for _ in $(seq 1 120); do curl -fs -o /dev/null "$api/health/live" && break; sleep 0.25; done
 
   # Walk to the deep page: limit=100 pages up to row 199,900 (or the last full page).
-  target_row=$(( n - 100 < 199900 ? (n - 100) / 100 * 100 : 199900 ))
+  # (the list shows active therapies only: 1 in 50 synthetic ones is withdrawn)
+  active=$(pg -d "$database" -tAc "SELECT count(*) FROM therapies WHERE deleted_at IS NULL AND status = 'active'")
+  target_row=$(( active - 100 < 199900 ? (active - 100) / 100 * 100 : 199900 ))
   cursor="" row=0
   while (( row < target_row )); do
     cursor=$(curl -fs "$api/v1/therapies?limit=100${cursor:+&cursor=$cursor}" | jq -r '.nextCursor')
