@@ -100,7 +100,7 @@ public static partial class TherapiesApi
         """;
 
     public static async Task<Results<Ok<Therapy>, StatusCodeHttpResult, ProblemHttpResult>> GetTherapy(
-        string idOrSlug, NpgsqlDataSource dataSource, HttpContext http, CancellationToken ct)
+        string idOrSlug, [FromKeyedServices(CatalogDatabase.Reads)] NpgsqlDataSource dataSource, HttpContext http, CancellationToken ct)
     {
         var byId = Guid.TryParse(idOrSlug, out var id);
         if (!byId && !IsSlug(idOrSlug))

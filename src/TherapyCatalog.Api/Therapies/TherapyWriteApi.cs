@@ -139,7 +139,7 @@ public static class TherapyWriteApi
     }
 
     /// <summary>Every version of a therapy, oldest first: its representation, what changed, when and by which key.</summary>
-    public static async Task<IResult> GetHistory(string idOrSlug, NpgsqlDataSource dataSource, CancellationToken ct)
+    public static async Task<IResult> GetHistory(string idOrSlug, [FromKeyedServices(CatalogDatabase.Reads)] NpgsqlDataSource dataSource, CancellationToken ct)
     {
         await using var db = await dataSource.OpenConnectionAsync(ct);
         if (!Guid.TryParse(idOrSlug, out var id))

@@ -38,6 +38,16 @@ public sealed class PrivateCluster : IAsyncDisposable
 
     public void Start() => Script("start");
 
+    /// <summary>Makes the (empty) folder, owned by the cluster's owner, e.g. for pg_basebackup to fill data/.</summary>
+    public void MakeDirectory()
+    {
+        System.IO.Directory.CreateDirectory(Directory);
+        if (Environment.UserName == "root")
+        {
+            Run(new ProcessStartInfo("chown", ["postgres", Directory]), throwOnFailure: true);
+        }
+    }
+
     public void Stop() => Script("stop");
 
     public bool Running() => Script("status", throwOnFailure: false) == 0;
