@@ -215,6 +215,15 @@ public static class OpenApi
                 }
 
                 AddHeaders(answer, status, path, rateLimited);
+                if (path == "/v1/export" && status == "200" && answer.Content is { } exported)
+                {
+                    exported["application/x-ndjson"] = new OpenApiMediaType
+                    {
+                        Schema = new OpenApiSchemaReference(nameof(Therapy), context.Document),
+                        Example = null,
+                    };
+                    answer.Description = "The catalog, streamed: NDJSON has one Therapy document per line (the schema is a line's); CSV has one row per therapy with arrays flattened as README describes.";
+                }
             }
 
             if (context.ApiDescription.ActionDescriptor.EndpointMetadata.OfType<IAuthorizeData>().Any())
@@ -379,31 +388,27 @@ public static class OpenApi
             }
             else if (context.Type == typeof(TherapyPage))
             {
-                // Items are therapies, each with the conditions it matched (built in SQL, so described here).
-                target.Properties!["items"] = new OpenApiSchema
+                // Items are therapies, each with the conditions it matched (built in SQL, so described here):
+                // the Therapy schema's members plus matchedConditions.
+                context.SchemaGenerator.GenerateSchema(typeof(Therapy), context.SchemaRepository);
+                var therapy = (OpenApiSchema)context.SchemaRepository.Schemas[nameof(Therapy)];
+                var item = new OpenApiSchema
                 {
-                    Type = JsonSchemaType.Array,
-                    Items = new OpenApiSchema
+                    Type = JsonSchemaType.Object,
+                    AdditionalProperties = therapy.AdditionalProperties,
+                    AdditionalPropertiesAllowed = therapy.AdditionalPropertiesAllowed,
+                    Required = new HashSet<string>(therapy.Required ?? new HashSet<string>()),
+                    Properties = new Dictionary<string, IOpenApiSchema>(therapy.Properties ?? new Dictionary<string, IOpenApiSchema>())
                     {
-                        AllOf =
-                        [
-                            context.SchemaGenerator.GenerateSchema(typeof(Therapy), context.SchemaRepository),
-                            new OpenApiSchema
-                            {
-                                Type = JsonSchemaType.Object,
-                                Properties = new Dictionary<string, IOpenApiSchema>
-                                {
-                                    ["matchedConditions"] = new OpenApiSchema
-                                    {
-                                        Type = JsonSchemaType.Array,
-                                        Description = "With `condition` or `q`: which conditions matched this therapy, how (exact, synonym, code-prefix, word, descendant, fuzzy ...), by which term, and via which broader condition.",
-                                        Items = context.SchemaGenerator.GenerateSchema(typeof(MatchedCondition), context.SchemaRepository),
-                                    },
-                                },
-                            },
-                        ],
+                        ["matchedConditions"] = new OpenApiSchema
+                        {
+                            Type = JsonSchemaType.Array,
+                            Description = "With `condition` or `q`: which conditions matched this therapy, how (exact, synonym, code-prefix, word, descendant, fuzzy ...), by which term, and via which broader condition.",
+                            Items = context.SchemaGenerator.GenerateSchema(typeof(MatchedCondition), context.SchemaRepository),
+                        },
                     },
                 };
+                target.Properties!["items"] = new OpenApiSchema { Type = JsonSchemaType.Array, Items = item };
             }
             else if (context.Type == typeof(ChangeItem))
             {
