@@ -127,12 +127,12 @@ public class AuthorizationTests(BootstrappedCatalogApiFactory api, ITestOutputHe
         var key = minted.GetProperty("key").GetString()!;
         var id = minted.GetProperty("id").GetString();
 
-        var created = await _client.SendAsync(TherapyBodies.Request(HttpMethod.Post, "/v1/therapies", key, TherapyBodies.Json(TherapyBodies.NewCarT())));
+        var created = await _client.SendAsync(TherapyBodies.Request(HttpMethod.Post, "/v1/therapies", key, TherapyBodies.Body(TherapyBodies.NewCarT())));
         Assert.Equal(HttpStatusCode.Created, created.StatusCode);
 
         var revoke = await _client.SendAsync(TherapyBodies.Request(HttpMethod.Delete, $"/v1/api-keys/{id}", BootstrappedCatalogApiFactory.BootstrapKey));
         Assert.Equal(HttpStatusCode.NoContent, revoke.StatusCode);
-        var refused = await _client.SendAsync(TherapyBodies.Request(HttpMethod.Post, "/v1/therapies", key, TherapyBodies.Json(TherapyBodies.NewCarT())));
+        var refused = await _client.SendAsync(TherapyBodies.Request(HttpMethod.Post, "/v1/therapies", key, TherapyBodies.Body(TherapyBodies.NewCarT())));
         await ProblemAssert.IsProblemAsync(refused, HttpStatusCode.Unauthorized);
     }
 

@@ -21,11 +21,13 @@ public static class ApiKeysApi
             .WithDescription("Answers the new key once, in `key`; only its hash is stored. Scopes: `catalog:write` (create, change, delete therapies), `catalog:admin` (also manage keys).");
         group.MapGet("/", ListKeys)
             .WithName("ListApiKeys")
-            .WithSummary("List API keys (without the keys themselves)");
+            .WithSummary("List API keys (without the keys themselves)")
+            .WithDescription("Every key ever minted: its id, name, scopes, when it was created and, if so, revoked. The keys themselves are never stored, so never listed.");
         group.MapDelete("/{id:guid}", RevokeKey)
             .WithName("RevokeApiKey")
             .WithSummary("Revoke an API key")
-            .WithDescription("From then on the key answers 401. Revoking is permanent.");
+            .WithDescription("From then on the key answers 401. Revoking is permanent.")
+            .ProducesProblem(StatusCodes.Status404NotFound);
         return group;
     }
 
