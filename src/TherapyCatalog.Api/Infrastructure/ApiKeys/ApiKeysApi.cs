@@ -49,14 +49,12 @@ public static class ApiKeysApi
 
     private const string RevokeSql = "UPDATE api_keys SET revoked_at = coalesce(revoked_at, now()) WHERE id = @Id";
 
-    /// <summary>
-    /// The body is read like every write body (<see cref="JsonBody"/>: 415, 413, unknown members and
-    /// NUL refused), not by the framework's binder, which answered 500 to a Content-Type whose charset
-    /// it cannot decode (<c>charset="utf-8"</c>, quoted).
-    /// </summary>
     public static async Task<Results<Created<MintedApiKey>, ValidationProblem, ProblemHttpResult>> MintKey(
         HttpRequest http, NpgsqlDataSource dataSource, CancellationToken ct)
     {
+        // The body is read like every write body (JsonBody: 415, 413, unknown members and NUL
+        // refused), not by the framework's binder, which answered 500 to a Content-Type whose
+        // charset it cannot decode (charset="utf-8", quoted).
         var body = await JsonBody.ReadAsync<MintRequest>(http, JsonBody.Json, ct);
         switch (body.Problem)
         {
