@@ -33,7 +33,7 @@ public class AuthorizationTests(BootstrappedCatalogApiFactory api, ITestOutputHe
     private static readonly string[] Callers = ["no key", "unknown key", "revoked key", "key without the scope"];
 
     /// <summary>Endpoints mapped without an HTTP method (they answer any method) that are known to write nothing.</summary>
-    private static readonly string[] AnyMethodReadOnly = ["/health/live", "/health/ready"];
+    private static readonly string[] AnyMethodReadOnly = [];
 
     /// <summary>
     /// Every route the application maps that changes state (any method but GET and HEAD) or needs a

@@ -43,7 +43,7 @@ public class HostileInputTests(UnlimitedCatalogApiFactory api, ITestOutputHelper
     {
         var client = api.CreateClient();
         var key = await TestApiKeys.CreateAsync(api, ["catalog:write", "catalog:admin"]);
-        var target = await client.SendAsync(TherapyBodies.Request(HttpMethod.Post, "/v1/therapies", key, TherapyBodies.Json(TherapyBodies.NewCarT())));
+        var target = await client.SendAsync(TherapyBodies.Request(HttpMethod.Post, "/v1/therapies", key, TherapyBodies.Body(TherapyBodies.NewCarT())));
         Assert.Equal(HttpStatusCode.Created, target.StatusCode);
         var targetId = JsonDocument.Parse(await target.Content.ReadAsStringAsync()).RootElement.GetProperty("id").GetString()!;
         var (document, source) = await OpenApiDocumentAsync(client);
@@ -169,6 +169,22 @@ public class HostileInputTests(UnlimitedCatalogApiFactory api, ITestOutputHelper
         var response = await api.CreateClient().SendAsync(request);
 
         await ProblemAssert.IsProblemAsync(response, status);
+    }
+
+    [Theory]
+    [InlineData("{\"proprietaryName\":\"\\ud800\"}")]
+    [InlineData("{\"mechanism\":\"\\udc00\\ud800\"}")]
+    public async Task A_merge_patch_with_an_unpaired_surrogate_is_a_400_not_a_500(string patch)
+    {
+        var key = await TestApiKeys.CreateAsync(api, ["catalog:write"]);
+        var client = api.CreateClient();
+        var created = await client.SendAsync(TherapyBodies.Request(HttpMethod.Post, "/v1/therapies", key, TherapyBodies.Body(TherapyBodies.NewCarT())));
+        var id = JsonDocument.Parse(await created.Content.ReadAsStringAsync()).RootElement.GetProperty("id").GetString();
+
+        var response = await client.SendAsync(TherapyBodies.Request(HttpMethod.Patch, $"/v1/therapies/{id}", key,
+            new StringContent(patch, System.Text.Encoding.UTF8, "application/merge-patch+json")));
+
+        await ProblemAssert.IsProblemAsync(response, HttpStatusCode.BadRequest);
     }
 
     [Fact]

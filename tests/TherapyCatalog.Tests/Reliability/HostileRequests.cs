@@ -123,7 +123,7 @@ public sealed class HostileRequests(JsonElement document, Random random, IReadOn
 
         // Path parameters: a real id or slug most of the time, so the other families reach deep; hostile for the path family.
         var url = System.Text.RegularExpressions.Regex.Replace(path, @"\{(\w+)\}", m =>
-            family == "path" || random.Next(10) == 0 ? EscapePathValue(Pick(HostileStrings)) : ValidPathValue(m.Groups[1].Value, path));
+            family == "path" || random.Next(10) == 0 ? EscapePathValue(Pick(HostileStrings)) : ValidPathValue(m.Groups[1].Value, method));
 
         foreach (var parameter in parameters.Where(p => p.In == "query"))
         {
@@ -278,8 +278,15 @@ public sealed class HostileRequests(JsonElement document, Random random, IReadOn
         };
     }
 
-    private string ValidPathValue(string name, string path) =>
-        knownIds.TryGetValue(name, out var value) ? value : name.Contains("slug", StringComparison.OrdinalIgnoreCase) ? "kymriah" : Guid.NewGuid().ToString();
+    /// <summary>
+    /// A real address: reads by the given slug or id, PUT and PATCH by the id of the therapy the test
+    /// gave (writes take no slug); DELETE by an id that does not exist, so that therapy stays a target.
+    /// </summary>
+    private string ValidPathValue(string name, string method) =>
+        method == "DELETE" ? Guid.NewGuid().ToString()
+        : method != "GET" && knownIds.TryGetValue("id", out var id) ? id
+        : knownIds.TryGetValue(name, out var value) ? value
+        : name.Contains("slug", StringComparison.OrdinalIgnoreCase) ? "kymriah" : Guid.NewGuid().ToString();
 
     /// <summary>A body from the operation's schema (a valid example where the test has one) with one or two members broken.</summary>
     private JsonObject BrokenBody(JsonElement schema, string? name, string mediaType)

@@ -96,7 +96,7 @@ public class OutageUnderLoadTests(PrivateClusterApiFactory api, ITestOutputHelpe
         // Time until a read and a write succeed again, from the API as it is (no restart).
         var readBack = await UntilAsync(async () => (await client.GetAsync("/v1/therapies/kymriah")).IsSuccessStatusCode, clock);
         var writeBack = await UntilAsync(async () => (await client.SendAsync(TherapyBodies.Request(
-            HttpMethod.Post, "/v1/therapies", key, TherapyBodies.Json(TherapyBodies.NewCarT())))).IsSuccessStatusCode, clock);
+            HttpMethod.Post, "/v1/therapies", key, TherapyBodies.Body(TherapyBodies.NewCarT())))).IsSuccessStatusCode, clock);
         var readyBack = await UntilAsync(async () => (await client.GetAsync("/health/ready")).IsSuccessStatusCode, clock);
         await Task.Delay(TimeSpan.FromSeconds(1));
         await stopLoad.CancelAsync();
@@ -182,14 +182,14 @@ public class OutageUnderLoadTests(PrivateClusterApiFactory api, ITestOutputHelpe
             if (mine.Count == 0 || i % 3 == 0)
             {
                 kind = "create";
-                request = TherapyBodies.Request(HttpMethod.Post, "/v1/therapies", key, TherapyBodies.Json(TherapyBodies.NewCarT()));
+                request = TherapyBodies.Request(HttpMethod.Post, "/v1/therapies", key, TherapyBodies.Body(TherapyBodies.NewCarT()));
             }
             else
             {
                 kind = "update";
                 var patch = new JsonObject { ["manufacturer"] = $"Test Therapeutics {i}", ["target"] = $"CD{i % 50}" };
                 request = TherapyBodies.Request(HttpMethod.Patch, $"/v1/therapies/{mine[i % mine.Count]}", key,
-                    TherapyBodies.Json(patch, "application/merge-patch+json"));
+                    TherapyBodies.Body(patch, "application/merge-patch+json"));
             }
 
             var body = await SendAsync(client, kind, request, clock, answers);

@@ -72,7 +72,7 @@ public class ReadReplicaTests(ReplicatedCatalogApiFactory api, ITestOutputHelper
     {
         var client = api.CreateClient();
         var key = await TestApiKeys.CreateAsync(api, ["catalog:write"]);
-        var created = await client.SendAsync(TherapyBodies.Request(HttpMethod.Post, "/v1/therapies", key, TherapyBodies.Json(TherapyBodies.NewCarT())));
+        var created = await client.SendAsync(TherapyBodies.Request(HttpMethod.Post, "/v1/therapies", key, TherapyBodies.Body(TherapyBodies.NewCarT())));
         Assert.Equal(HttpStatusCode.Created, created.StatusCode);
         var id = JsonDocument.Parse(await created.Content.ReadAsStringAsync()).RootElement.GetProperty("id").GetString();
         var replicated = await UntilAsync(async () => (await client.GetAsync($"/v1/therapies/{id}")).StatusCode == HttpStatusCode.OK);
@@ -87,7 +87,7 @@ public class ReadReplicaTests(ReplicatedCatalogApiFactory api, ITestOutputHelper
         }
 
         var readsTook = clock.Elapsed;
-        var refused = await client.SendAsync(TherapyBodies.Request(HttpMethod.Post, "/v1/therapies", key, TherapyBodies.Json(TherapyBodies.NewCarT())));
+        var refused = await client.SendAsync(TherapyBodies.Request(HttpMethod.Post, "/v1/therapies", key, TherapyBodies.Body(TherapyBodies.NewCarT())));
         await ProblemAssert.IsProblemAsync(refused, HttpStatusCode.ServiceUnavailable);
         Assert.NotNull(refused.Headers.RetryAfter);
         var ready = await client.GetAsync("/health/ready");
@@ -96,7 +96,7 @@ public class ReadReplicaTests(ReplicatedCatalogApiFactory api, ITestOutputHelper
 
         api.Primary.Start();
         var writesBack = await UntilAsync(async () => (await client.SendAsync(TherapyBodies.Request(
-            HttpMethod.Post, "/v1/therapies", key, TherapyBodies.Json(TherapyBodies.NewCarT())))).StatusCode == HttpStatusCode.Created);
+            HttpMethod.Post, "/v1/therapies", key, TherapyBodies.Body(TherapyBodies.NewCarT())))).StatusCode == HttpStatusCode.Created);
         output.WriteLine($"primary back: writes succeeded again after {writesBack.TotalMilliseconds:F0} ms");
         Assert.True(writesBack < TimeSpan.FromSeconds(10), $"writes came back after {writesBack}");
         foreach (var path in Reads)
