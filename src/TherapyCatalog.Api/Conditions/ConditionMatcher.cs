@@ -200,3 +200,6 @@ public static partial class ConditionMatcher
     [GeneratedRegex(TherapyCatalog.Api.Therapies.TherapyVocabulary.Icd10Pattern)]
     private static partial Regex Icd10();
 }
+
+/// <summary>How a listed therapy matched the typed condition: built in SQL, described by this record.</summary>
+public sealed record MatchedCondition(string ConditionId, string Condition, string? Icd10, string Match, string Term, string? Via);

@@ -113,7 +113,7 @@ public static class ConditionsApi
 
     /// <summary>Conditions by name, or the conditions a typed text may mean (autocomplete).</summary>
     public static async Task<Results<Ok<ConditionList>, ValidationProblem>> ListConditions(
-        string? q, string? limit, NpgsqlDataSource dataSource, OpaqueCursor cursors, HttpContext http, CancellationToken ct)
+        string? q, string? limit, [FromKeyedServices(CatalogDatabase.Reads)] NpgsqlDataSource dataSource, OpaqueCursor cursors, HttpContext http, CancellationToken ct)
     {
         var errors = new Dictionary<string, string[]>();
         var take = DefaultLimit;

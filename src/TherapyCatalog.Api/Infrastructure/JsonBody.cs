@@ -59,6 +59,11 @@ public static class JsonBody
             return Invalid<T>("$", "NUL characters (\\u0000) are not accepted in any value.", raw);
         }
 
+        if (HasUnpairedSurrogate(raw))
+        {
+            return Invalid<T>("$", "Text must be valid Unicode: an unpaired surrogate escape such as \\ud800 is not.", raw);
+        }
+
         try
         {
             var value = JsonSerializer.Deserialize<T>(raw, CatalogJson.Options);
@@ -80,6 +85,40 @@ public static class JsonBody
         var m when m.Contains("maximum configured depth", StringComparison.Ordinal) => "The JSON is nested too deeply.",
         _ => "The body is not valid JSON" + (e.LineNumber is { } line ? $" (line {line + 1}, byte {e.BytePositionInLine + 1})." : "."),
     };
+
+    /// <summary>
+    /// An escaped lone surrogate (<c>"\ud800"</c>) is valid JSON but not text: a typed read refuses
+    /// it, while a merge patch (a JsonObject) carried it until it was written out, a 500.
+    /// </summary>
+    private static bool HasUnpairedSurrogate(byte[] raw)
+    {
+        if (raw.AsSpan().IndexOf("\\u"u8) < 0)
+        {
+            return false;
+        }
+
+        var reader = new Utf8JsonReader(raw, new JsonReaderOptions { MaxDepth = 1000 });
+        try
+        {
+            while (reader.Read())
+            {
+                if (reader.TokenType is JsonTokenType.String or JsonTokenType.PropertyName && reader.ValueIsEscaped)
+                {
+                    reader.GetString();
+                }
+            }
+        }
+        catch (InvalidOperationException)
+        {
+            return true;
+        }
+        catch (JsonException)
+        {
+            return false; // malformed JSON: the parse that follows says where
+        }
+
+        return false;
+    }
 
     private static bool ContainsEscapedNul(byte[] raw) =>
         raw.AsSpan().IndexOf("\\u0000"u8) >= 0 || Encoding.UTF8.GetString(raw).Contains("\\u0000", StringComparison.OrdinalIgnoreCase);

@@ -26,6 +26,8 @@ public static class Problems
             };
             problem.Extensions["traceId"] = Activity.Current?.Id ?? context.HttpContext.TraceIdentifier;
         });
+        // After the default writer: used when that one declines (see the class).
+        services.AddSingleton<IProblemDetailsWriter, AlwaysProblemJsonWriter>();
         services.AddExceptionHandler<ProblemExceptionHandler>();
         return services;
     }
@@ -49,6 +51,39 @@ public static class Problems
         StatusCodes.Status503ServiceUnavailable => "The catalog database cannot be reached. Retry shortly.",
         _ => ReasonPhrases.GetReasonPhrase(status),
     };
+
+    /// <summary>
+    /// Writes a problem as application/problem+json when the default writer declines because the
+    /// request's Accept names no JSON type (Accept: text/csv on a failed request). What happened
+    /// then was worse than ignoring Accept: a text/plain status page, a problem without the
+    /// customisation (no traceId), or a 500 from the authentication handler. An error has no other
+    /// representation, and API.md promises a problem document for every error. The type is the one
+    /// the default writer gives (RFC 9110's section for the status).
+    /// </summary>
+    private sealed class AlwaysProblemJsonWriter(
+        Microsoft.Extensions.Options.IOptions<ProblemDetailsOptions> options,
+        Microsoft.Extensions.Options.IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> json) : IProblemDetailsWriter
+    {
+        private static readonly Dictionary<int, string> Rfc9110Sections = new()
+        {
+            [400] = "15.5.1", [401] = "15.5.2", [403] = "15.5.4", [404] = "15.5.5", [405] = "15.5.6", [406] = "15.5.7", [408] = "15.5.9",
+            [409] = "15.5.10", [410] = "15.5.11", [412] = "15.5.13", [413] = "15.5.14", [415] = "15.5.16", [422] = "15.5.21",
+            [500] = "15.6.1", [503] = "15.6.4",
+        };
+
+        public bool CanWrite(ProblemDetailsContext context) => true;
+
+        public ValueTask WriteAsync(ProblemDetailsContext context)
+        {
+            var http = context.HttpContext;
+            var problem = context.ProblemDetails;
+            problem.Status ??= http.Response.StatusCode;
+            problem.Title ??= ReasonPhrases.GetReasonPhrase(problem.Status.Value);
+            problem.Type ??= Rfc9110Sections.TryGetValue(problem.Status.Value, out var section) ? $"https://tools.ietf.org/html/rfc9110#section-{section}" : null;
+            options.Value.CustomizeProblemDetails?.Invoke(context);
+            return new ValueTask(http.Response.WriteAsJsonAsync(problem, problem.GetType(), json.Value.SerializerOptions, "application/problem+json", http.RequestAborted));
+        }
+    }
 
     /// <summary>Maps exceptions to problems: database outages to 503, bad requests to their 4xx.</summary>
     private sealed class ProblemExceptionHandler(IProblemDetailsService problems, ILogger<ProblemExceptionHandler> logger) : IExceptionHandler

@@ -22,7 +22,10 @@ public static partial class TherapiesApi
         group.MapGet("/{idOrSlug}", GetTherapy)
             .WithName("GetTherapy")
             .WithSummary("Get one therapy by id or slug")
-            .WithDescription("Returns the current version of a therapy, with its `ETag`. `idOrSlug` is the therapy's uuid or its slug (e.g. `kymriah`). With `If-None-Match` naming the current ETag the answer is 304.");
+            .WithDescription("Returns the current version of a therapy, with its `ETag`. `idOrSlug` is the therapy's uuid or its slug (e.g. `kymriah`). With `If-None-Match` naming the current ETag the answer is 304.")
+            .Produces(StatusCodes.Status304NotModified)
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status404NotFound);
 
         group.MapGet("/{idOrSlug}/history", TherapyWriteApi.GetHistory)
             .WithName("GetTherapyHistory")
@@ -48,7 +51,7 @@ public static partial class TherapiesApi
             .ProducesProblem(StatusCodes.Status409Conflict)
             .ProducesProblem(StatusCodes.Status422UnprocessableEntity);
 
-        writes.MapPut("/{id:guid}", TherapyWriteApi.ReplaceTherapy)
+        writes.MapPut("/{idOrSlug}", TherapyWriteApi.ReplaceTherapy)
             .WithName("ReplaceTherapy")
             .WithSummary("Replace a therapy")
             .WithDescription("Replaces every writable member. `If-Match` is honoured: a stale ETag answers 412 and changes nothing. An unchanged body keeps the version.")
@@ -58,7 +61,7 @@ public static partial class TherapiesApi
             .ProducesProblem(StatusCodes.Status409Conflict)
             .ProducesProblem(StatusCodes.Status412PreconditionFailed);
 
-        writes.MapPatch("/{id:guid}", TherapyWriteApi.PatchTherapy)
+        writes.MapPatch("/{idOrSlug}", TherapyWriteApi.PatchTherapy)
             .WithName("PatchTherapy")
             .WithSummary("Change some members of a therapy (JSON Merge Patch)")
             .WithDescription("An RFC 7396 merge patch (`application/merge-patch+json`) over the writable members; the result must be a valid therapy. `If-Match` is honoured.")
@@ -68,7 +71,7 @@ public static partial class TherapiesApi
             .ProducesProblem(StatusCodes.Status409Conflict)
             .ProducesProblem(StatusCodes.Status412PreconditionFailed);
 
-        writes.MapDelete("/{id:guid}", TherapyWriteApi.DeleteTherapy)
+        writes.MapDelete("/{idOrSlug}", TherapyWriteApi.DeleteTherapy)
             .WithName("DeleteTherapy")
             .WithSummary("Delete a therapy (soft)")
             .WithDescription("Marks the therapy deleted: it leaves reads and lists, its slug becomes free, its history stays, and the change feed carries a tombstone. `If-Match` is honoured.")
@@ -103,7 +106,7 @@ public static partial class TherapiesApi
         """;
 
     public static async Task<Results<Ok<Therapy>, StatusCodeHttpResult, ProblemHttpResult>> GetTherapy(
-        string idOrSlug, NpgsqlDataSource dataSource, HttpContext http, CancellationToken ct)
+        string idOrSlug, [FromKeyedServices(CatalogDatabase.Reads)] NpgsqlDataSource dataSource, HttpContext http, CancellationToken ct)
     {
         var byId = Guid.TryParse(idOrSlug, out var id);
         if (!byId && !IsSlug(idOrSlug))
@@ -139,7 +142,12 @@ public static partial class TherapiesApi
 
         var therapy = JsonSerializer.Deserialize<Therapy>(document, CatalogJson.Options)!;
         var etag = ETag(therapy);
-        etags.Store(key, epoch, etag);
+        // Only a read from the primary may vouch for an ETag: a replica can still return a version
+        // older than a change whose notification has already arrived.
+        if (ReferenceEquals(dataSource, http.RequestServices.GetRequiredService<NpgsqlDataSource>()))
+        {
+            etags.Store(key, epoch, etag);
+        }
         http.Response.Headers.ETag = etag;
         return EntityTags.IfNoneMatchHits(http.Request, etag)
             ? TypedResults.StatusCode(StatusCodes.Status304NotModified)
@@ -148,6 +156,12 @@ public static partial class TherapiesApi
 
     /// <summary>The entity tag of a therapy version. It carries the id, so two therapies that took turns at one slug never share one.</summary>
     public static string ETag(Therapy therapy) => $"\"{therapy.Id:N}-{therapy.Version}\"";
+
+    /// <summary>Writes address a therapy by its uuid: a slug can pass to another therapy, an id never does.</summary>
+    public static ProblemHttpResult WritesNeedTheId(string idOrSlug) => TypedResults.Problem(
+        statusCode: StatusCodes.Status400BadRequest,
+        title: "Writes need the therapy's id",
+        detail: $"'{idOrSlug}' is not a uuid. Read the therapy (GET /v1/therapies/{{idOrSlug}}) for its id, and write to /v1/therapies/{{id}}.");
 
     public static bool IsSlug(string value) => value.Length <= 100 && Slug().IsMatch(value);
 

@@ -20,7 +20,9 @@ namespace TherapyCatalog.Api.Therapies;
 /// LAN latency, the same race as a read that reached the database a moment before the commit),
 /// and a listener that went silent: <see cref="ChangeSignal.Epoch"/> is null (cache off) once the
 /// connection has not been heard for <see cref="ChangeSignal.HeardWithin"/>, and it is pinged
-/// every second.
+/// every second. Only reads from the primary are stored: with <c>ConnectionStrings:CatalogRead</c>
+/// set, a replica may answer with a version older than a notification already received, and the
+/// cache stays empty.
 /// </para>
 /// </summary>
 public sealed class TherapyETags(ChangeSignal signal)

@@ -64,7 +64,7 @@ public static class TherapyFacetsApi
     private sealed record FacetRow(string Facet, string Value, int Count);
 
     public static async Task<Results<Ok<TherapyFacets>, ValidationProblem>> GetFacets(
-        [AsParameters] TherapyFilterRequest request, NpgsqlDataSource dataSource, OpaqueCursor cursors, HttpContext http, CancellationToken ct)
+        [AsParameters] TherapyFilterRequest request, [FromKeyedServices(CatalogDatabase.Reads)] NpgsqlDataSource dataSource, OpaqueCursor cursors, HttpContext http, CancellationToken ct)
     {
         var validation = Validator.Validate(request);
         if (!validation.IsValid)

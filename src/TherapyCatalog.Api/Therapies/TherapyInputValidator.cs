@@ -35,7 +35,8 @@ public sealed partial class TherapyInputValidator : AbstractValidator<TherapyInp
         RuleFor(t => t.Administration.Summary).MaximumLength(1000).When(t => t.Administration is not null);
         RuleFor(t => t.Administration.InfusionMinutes).InclusiveBetween(1, 24 * 60).When(t => t.Administration is not null);
 
-        RuleFor(t => t.Indications).NotNull().Must(i => i.Count <= 100).WithMessage("'indications' may hold at most 100 items.");
+        // Cascade stop: a missing (null) list gets its one message, and the count rules never see the null.
+        RuleFor(t => t.Indications).Cascade(CascadeMode.Stop).NotNull().Must(i => i.Count <= 100).WithMessage("'indications' may hold at most 100 items.");
         RuleForEach(t => t.Indications).NotNull().ChildRules(indication =>
         {
             indication.RuleFor(i => i.ConditionId).NotEmpty().MaximumLength(100).Matches(TherapyVocabulary.SlugPattern)
@@ -46,7 +47,7 @@ public sealed partial class TherapyInputValidator : AbstractValidator<TherapyInp
                 .WithMessage($"'approvedOn' must lie between {EarliestApproval:yyyy-MM-dd} and today.");
         });
 
-        RuleFor(t => t.Approvals).NotNull().Must(a => a.Count <= 50).WithMessage("'approvals' may hold at most 50 items.");
+        RuleFor(t => t.Approvals).Cascade(CascadeMode.Stop).NotNull().Must(a => a.Count <= 50).WithMessage("'approvals' may hold at most 50 items.");
         RuleForEach(t => t.Approvals).NotNull().ChildRules(approval =>
         {
             approval.RuleFor(a => a.Regulator).NotEmpty().OneOf(TherapyVocabulary.Regulators);
@@ -65,12 +66,12 @@ public sealed partial class TherapyInputValidator : AbstractValidator<TherapyInp
                 .WithMessage("'source' must be an absolute http(s) URL.");
         }).When(t => t.ListPrice is not null);
 
-        RuleFor(t => t.Ndcs).NotNull().Must(n => n.Count <= 50).WithMessage("'ndcs' may hold at most 50 items.")
+        RuleFor(t => t.Ndcs).Cascade(CascadeMode.Stop).NotNull().Must(n => n.Count <= 50).WithMessage("'ndcs' may hold at most 50 items.")
             .Must(n => n.Distinct().Count() == n.Count).WithMessage("'ndcs' must not repeat a code.");
         RuleForEach(t => t.Ndcs).NotEmpty().Matches(TherapyVocabulary.NdcPattern)
             .WithMessage("Each NDC must be a hyphenated 10-digit National Drug Code such as '0078-0846-19'.");
 
-        RuleFor(t => t.Sources).NotNull().Must(s => s.Count is >= 1 and <= 50)
+        RuleFor(t => t.Sources).Cascade(CascadeMode.Stop).NotNull().Must(s => s.Count is >= 1 and <= 50)
             .WithMessage("'sources' must hold between 1 and 50 URLs: every fact needs a source.");
         RuleForEach(t => t.Sources).NotEmpty().MaximumLength(2000).Must(BeAbsoluteHttpUrl)
             .WithMessage("Each source must be an absolute http(s) URL.");

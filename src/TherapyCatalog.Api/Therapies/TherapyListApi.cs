@@ -81,7 +81,7 @@ public static class TherapyListApi
 
     public static async Task<Results<Ok<TherapyPage>, ValidationProblem>> ListTherapies(
         [AsParameters] TherapyFilterRequest request, string? sort, string? limit, string? cursor,
-        NpgsqlDataSource dataSource, OpaqueCursor cursors, HttpContext http, CancellationToken ct)
+        [FromKeyedServices(CatalogDatabase.Reads)] NpgsqlDataSource dataSource, OpaqueCursor cursors, HttpContext http, CancellationToken ct)
     {
         var errors = Validator.Validate(request).ToDictionary();
         var take = DefaultLimit;

@@ -106,25 +106,40 @@ public static class TherapyWriteApi
     }
 
     public static async Task<IResult> ReplaceTherapy(
-        Guid id, HttpRequest request, NpgsqlDataSource dataSource, IValidator<TherapyInput> validator, TimeProvider clock,
+        string idOrSlug, HttpRequest request, NpgsqlDataSource dataSource, IValidator<TherapyInput> validator, TimeProvider clock,
         ClaimsPrincipal user, CancellationToken ct)
     {
+        if (!Guid.TryParse(idOrSlug, out var id))
+        {
+            return TherapiesApi.WritesNeedTheId(idOrSlug);
+        }
+
         var body = await JsonBody.ReadAsync<TherapyInput>(request, JsonBody.Json, ct);
         return body.Problem ?? await UpdateAsync(id, request, _ => (body.Value, null), dataSource, validator, clock, user, ct);
     }
 
     /// <summary>JSON Merge Patch (RFC 7396) over the therapy's writable members.</summary>
     public static async Task<IResult> PatchTherapy(
-        Guid id, HttpRequest request, NpgsqlDataSource dataSource, IValidator<TherapyInput> validator, TimeProvider clock,
+        string idOrSlug, HttpRequest request, NpgsqlDataSource dataSource, IValidator<TherapyInput> validator, TimeProvider clock,
         ClaimsPrincipal user, CancellationToken ct)
     {
+        if (!Guid.TryParse(idOrSlug, out var id))
+        {
+            return TherapiesApi.WritesNeedTheId(idOrSlug);
+        }
+
         var body = await JsonBody.ReadAsync<JsonObject>(request, JsonBody.MergePatch, ct);
         return body.Problem ?? await UpdateAsync(id, request, current => MergePatch(current, body.Value!), dataSource, validator, clock, user, ct);
     }
 
     public static async Task<IResult> DeleteTherapy(
-        Guid id, HttpRequest request, NpgsqlDataSource dataSource, TimeProvider clock, ClaimsPrincipal user, CancellationToken ct)
+        string idOrSlug, HttpRequest request, NpgsqlDataSource dataSource, TimeProvider clock, ClaimsPrincipal user, CancellationToken ct)
     {
+        if (!Guid.TryParse(idOrSlug, out var id))
+        {
+            return TherapiesApi.WritesNeedTheId(idOrSlug);
+        }
+
         await using var db = await dataSource.OpenConnectionAsync(ct);
         await using var tx = await db.BeginTransactionAsync(ct);
         var (current, refusal) = await LockForWriteAsync(db, tx, id, request, ct);
@@ -141,7 +156,7 @@ public static class TherapyWriteApi
     }
 
     /// <summary>Every version of a therapy, oldest first: its representation, what changed, when and by which key.</summary>
-    public static async Task<IResult> GetHistory(string idOrSlug, NpgsqlDataSource dataSource, CancellationToken ct)
+    public static async Task<IResult> GetHistory(string idOrSlug, [FromKeyedServices(CatalogDatabase.Reads)] NpgsqlDataSource dataSource, CancellationToken ct)
     {
         await using var db = await dataSource.OpenConnectionAsync(ct);
         if (!Guid.TryParse(idOrSlug, out var id))

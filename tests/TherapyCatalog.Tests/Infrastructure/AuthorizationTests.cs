@@ -2,7 +2,14 @@ using System.Net;
 using System.Text;
 using System.Text.Json;
 using Dapper;
+using System.Text.RegularExpressions;
+using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http.Metadata;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using TherapyCatalog.Tests.Reliability;
+using Xunit.Abstractions;
 using TherapyCatalog.Tests.Therapies;
 
 namespace TherapyCatalog.Tests.Infrastructure;
@@ -19,50 +26,86 @@ public sealed class BootstrappedCatalogApiFactory : CatalogApiFactory
     }
 }
 
-public class AuthorizationTests(BootstrappedCatalogApiFactory api) : IClassFixture<BootstrappedCatalogApiFactory>
+public class AuthorizationTests(BootstrappedCatalogApiFactory api, ITestOutputHelper output) : IClassFixture<BootstrappedCatalogApiFactory>
 {
     private readonly HttpClient _client = api.CreateClient();
 
-    public static TheoryData<string, string, string> WritesAndCallers()
+    private static readonly string[] Callers = ["no key", "unknown key", "revoked key", "key without the scope"];
+
+    /// <summary>Endpoints mapped without an HTTP method (they answer any method) that are known to write nothing.</summary>
+    private static readonly string[] AnyMethodReadOnly = [];
+
+    /// <summary>
+    /// Every route the application maps that changes state (any method but GET and HEAD) or needs a
+    /// key to read, taken from the running app's endpoint table, so a route added later cannot
+    /// escape the sweep.
+    /// </summary>
+    private List<(string Method, string Route, string? Policy)> GuardedRoutes()
     {
-        var data = new TheoryData<string, string, string>();
-        foreach (var route in new[] { "POST /v1/therapies", "PUT /v1/therapies/{id}", "PATCH /v1/therapies/{id}", "DELETE /v1/therapies/{id}",
-                     "POST /v1/api-keys", "GET /v1/api-keys", "DELETE /v1/api-keys/{id}" })
+        var endpoints = api.Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>().ToList();
+        var anyMethod = endpoints.Where(e => e.Metadata.GetMetadata<IHttpMethodMetadata>() is null).Select(e => "/" + e.RoutePattern.RawText!.TrimStart('/')).ToList();
+        Assert.Equal(AnyMethodReadOnly.Order(), anyMethod.Order()); // a new any-method endpoint must be looked at and listed
+
+        return [.. endpoints
+            .SelectMany(e => e.Metadata.GetMetadata<IHttpMethodMetadata>()?.HttpMethods.Select(m => (Method: m, Endpoint: e)) ?? [])
+            .Select(x => (x.Method, Route: "/" + x.Endpoint.RoutePattern.RawText!.TrimStart('/'),
+                Policy: x.Endpoint.Metadata.GetOrderedMetadata<IAuthorizeData>().Select(a => a.Policy).LastOrDefault()))
+            .Where(x => x.Method is not ("GET" or "HEAD") || x.Policy is not null)
+            .Distinct()
+            .OrderBy(x => x.Route, StringComparer.Ordinal).ThenBy(x => x.Method, StringComparer.Ordinal)];
+    }
+
+    [Fact]
+    public async Task Every_guarded_route_refuses_callers_without_a_valid_key_of_its_scope_and_changes_nothing()
+    {
+        var routes = GuardedRoutes();
+        Assert.Contains(routes, r => r is { Method: "POST", Route: "/v1/therapies/" or "/v1/therapies" });
+        Assert.Contains(routes, r => r.Route.StartsWith("/v1/api-keys", StringComparison.Ordinal));
+        var kymriahId = JsonDocument.Parse(await _client.GetStringAsync("/v1/therapies/kymriah")).RootElement.GetProperty("id").GetString()!;
+        var keys = new Dictionary<string, string?>
         {
-            foreach (var caller in new[] { "no key", "unknown key", "revoked key", "key without the scope" })
+            ["no key"] = null,
+            ["unknown key"] = "tc_" + Guid.NewGuid().ToString("N"),
+            ["revoked key"] = await TestApiKeys.CreateAsync(api, ["catalog:write", "catalog:admin"], revoked: true),
+            ["writer"] = await TestApiKeys.CreateAsync(api, ["catalog:write"]),
+            ["no scopes"] = await TestApiKeys.CreateAsync(api, []),
+        };
+        var before = await CatalogState.FingerprintAsync(api);
+        var keysBefore = await KeyCountAsync();
+        var wrong = new List<string>();
+
+        foreach (var (method, route, policy) in routes)
+        {
+            Assert.True(policy is not null, $"{method} {route} is mapped without an authorization policy");
+            var admin = policy == "catalog:admin";
+            var path = Regex.Replace(route, @"\{(\w+)(:[^}]*)?\}", m => m.Groups[1].Value switch
             {
-                data.Add(route.Split(' ')[0], route.Split(' ')[1], caller);
+                "id" when route.StartsWith("/v1/therapies", StringComparison.Ordinal) => kymriahId,
+                "idOrSlug" => "kymriah",
+                _ => Guid.NewGuid().ToString(),
+            });
+            foreach (var caller in Callers)
+            {
+                var key = caller == "key without the scope" ? keys[admin ? "writer" : "no scopes"] : keys[caller];
+                var body = method is "POST" or "PUT" or "PATCH"
+                    ? new StringContent(admin ? "{\"name\":\"x\",\"scopes\":[\"catalog:write\"]}" : TherapyBodies.NewCarT().ToJsonString(), Encoding.UTF8,
+                        method == "PATCH" ? "application/merge-patch+json" : "application/json")
+                    : null;
+
+                var response = await _client.SendAsync(TherapyBodies.Request(new HttpMethod(method), path, key, body));
+
+                var expected = caller == "key without the scope" ? HttpStatusCode.Forbidden : HttpStatusCode.Unauthorized;
+                var defect = ProblemDocument.Defect(response, await response.Content.ReadAsStringAsync());
+                if (response.StatusCode != expected || defect is not null)
+                {
+                    wrong.Add($"{method} {path} with {caller}: {(int)response.StatusCode} {defect}");
+                }
             }
         }
 
-        return data;
-    }
-
-    [Theory]
-    [MemberData(nameof(WritesAndCallers))]
-    public async Task A_write_without_a_valid_key_of_the_right_scope_is_refused_and_changes_nothing(string method, string route, string caller)
-    {
-        var kymriah = JsonDocument.Parse(await _client.GetStringAsync("/v1/therapies/kymriah")).RootElement;
-        var path = route.Replace("{id}", route.Contains("api-keys") ? Guid.NewGuid().ToString() : kymriah.GetProperty("id").GetString(), StringComparison.Ordinal);
-        var admin = route.Contains("api-keys", StringComparison.Ordinal);
-        string? key = caller switch
-        {
-            "no key" => null,
-            "unknown key" => "tc_" + Guid.NewGuid().ToString("N"),
-            "revoked key" => await TestApiKeys.CreateAsync(api, ["catalog:write", "catalog:admin"], revoked: true),
-            _ => await TestApiKeys.CreateAsync(api, admin ? ["catalog:write"] : []),
-        };
-        var body = method is "POST" or "PUT" or "PATCH"
-            ? new StringContent(admin ? "{\"name\":\"x\",\"scopes\":[\"catalog:write\"]}" : TherapyBodies.NewCarT().ToJsonString(), Encoding.UTF8,
-                method == "PATCH" ? "application/merge-patch+json" : "application/json")
-            : null;
-        var before = await CatalogState.FingerprintAsync(api);
-        var keysBefore = await KeyCountAsync();
-
-        var response = await _client.SendAsync(TherapyBodies.Request(new HttpMethod(method), path, key, body));
-
-        var expected = caller == "key without the scope" ? HttpStatusCode.Forbidden : HttpStatusCode.Unauthorized;
-        await ProblemAssert.IsProblemAsync(response, expected);
+        output.WriteLine($"{routes.Count} guarded routes × {Callers.Length} callers = {routes.Count * Callers.Length} requests, {wrong.Count} not refused:");
+        routes.ForEach(r => output.WriteLine($"  {r.Method} {r.Route} ({r.Policy})"));
+        Assert.Empty(wrong);
         Assert.Equal(before, await CatalogState.FingerprintAsync(api));
         Assert.Equal(keysBefore, await KeyCountAsync());
     }
@@ -84,12 +127,12 @@ public class AuthorizationTests(BootstrappedCatalogApiFactory api) : IClassFixtu
         var key = minted.GetProperty("key").GetString()!;
         var id = minted.GetProperty("id").GetString();
 
-        var created = await _client.SendAsync(TherapyBodies.Request(HttpMethod.Post, "/v1/therapies", key, TherapyBodies.Json(TherapyBodies.NewCarT())));
+        var created = await _client.SendAsync(TherapyBodies.Request(HttpMethod.Post, "/v1/therapies", key, TherapyBodies.Body(TherapyBodies.NewCarT())));
         Assert.Equal(HttpStatusCode.Created, created.StatusCode);
 
         var revoke = await _client.SendAsync(TherapyBodies.Request(HttpMethod.Delete, $"/v1/api-keys/{id}", BootstrappedCatalogApiFactory.BootstrapKey));
         Assert.Equal(HttpStatusCode.NoContent, revoke.StatusCode);
-        var refused = await _client.SendAsync(TherapyBodies.Request(HttpMethod.Post, "/v1/therapies", key, TherapyBodies.Json(TherapyBodies.NewCarT())));
+        var refused = await _client.SendAsync(TherapyBodies.Request(HttpMethod.Post, "/v1/therapies", key, TherapyBodies.Body(TherapyBodies.NewCarT())));
         await ProblemAssert.IsProblemAsync(refused, HttpStatusCode.Unauthorized);
     }
 

@@ -10,7 +10,7 @@ namespace TherapyCatalog.Tests.Infrastructure;
 /// </summary>
 public class CatalogApiFactory : WebApplicationFactory<Program>, IAsyncLifetime
 {
-    public string ConnectionString { get; private set; } = "";
+    public string ConnectionString { get; protected set; } = "";
 
     public virtual async Task InitializeAsync() => ConnectionString = await PostgresServer.CreateCatalogDatabaseAsync();
 
@@ -31,5 +31,6 @@ public class CatalogApiFactory : WebApplicationFactory<Program>, IAsyncLifetime
         return connection;
     }
 
-    async Task IAsyncLifetime.DisposeAsync() => await base.DisposeAsync();
+    // Virtual dispatch, so a subclass that owns more (a private cluster) can clean it up in its override.
+    async Task IAsyncLifetime.DisposeAsync() => await DisposeAsync();
 }

@@ -20,7 +20,7 @@ public class ConditionalGetTests(CatalogApiFactory api) : IClassFixture<CatalogA
         var key = await TestApiKeys.CreateAsync(api, ["catalog:write"], name: "conditional-get");
         var slug = CatalogWriter.NewSlug("conditional");
         var body = NewCarT(slug);
-        var response = await _client.SendAsync(Request(HttpMethod.Post, "/v1/therapies", key, Json(body)));
+        var response = await _client.SendAsync(Request(HttpMethod.Post, "/v1/therapies", key, Body(body)));
         Assert.Equal(HttpStatusCode.Created, response.StatusCode);
         var id = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("id").GetString()!;
         return (key, id, slug, response.Headers.ETag!.ToString(), body);
@@ -51,7 +51,7 @@ public class ConditionalGetTests(CatalogApiFactory api) : IClassFixture<CatalogA
         await WarmAsync(slug, etag);
         body["target"] = "CD22";
 
-        var put = await _client.SendAsync(Request(HttpMethod.Put, $"/v1/therapies/{id}", key, Json(body), ifMatch: etag));
+        var put = await _client.SendAsync(Request(HttpMethod.Put, $"/v1/therapies/{id}", key, Body(body), ifMatch: etag));
         var byId = await GetAsync(id, etag);
         var bySlug = await GetAsync(slug, etag);
 

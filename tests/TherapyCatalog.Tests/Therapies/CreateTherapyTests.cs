@@ -16,7 +16,7 @@ public class CreateTherapyTests(CatalogApiFactory api) : IClassFixture<CatalogAp
         var key = await TestApiKeys.CreateAsync(api, ["catalog:write"], name: "curator-1");
         var body = NewCarT();
 
-        var response = await _client.SendAsync(Request(HttpMethod.Post, "/v1/therapies", key, Json(body)));
+        var response = await _client.SendAsync(Request(HttpMethod.Post, "/v1/therapies", key, Body(body)));
 
         Assert.Equal(HttpStatusCode.Created, response.StatusCode);
         var created = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
@@ -46,7 +46,7 @@ public class CreateTherapyTests(CatalogApiFactory api) : IClassFixture<CatalogAp
         var key = await TestApiKeys.CreateAsync(api, ["catalog:write"]);
         var before = await CatalogState.FingerprintAsync(api);
 
-        var response = await _client.SendAsync(Request(HttpMethod.Post, "/v1/therapies", key, Json(NewCarT(slug: "kymriah"))));
+        var response = await _client.SendAsync(Request(HttpMethod.Post, "/v1/therapies", key, Body(NewCarT(slug: "kymriah"))));
 
         await ProblemAssert.IsProblemAsync(response, HttpStatusCode.Conflict);
         Assert.Equal(before, await CatalogState.FingerprintAsync(api));

@@ -41,7 +41,7 @@ public static class TherapyBodies
         ["sources"] = new JsonArray("https://example.org/label"),
     };
 
-    public static StringContent Json(JsonNode body, string mediaType = "application/json") =>
+    public static StringContent Body(JsonNode body, string mediaType = "application/json") =>
         new(body.ToJsonString(), Encoding.UTF8, new MediaTypeHeaderValue(mediaType));
 
     public static HttpRequestMessage Request(HttpMethod method, string path, string? apiKey, HttpContent? content = null, string? ifMatch = null)

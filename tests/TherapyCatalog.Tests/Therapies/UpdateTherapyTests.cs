@@ -14,7 +14,7 @@ public class UpdateTherapyTests(CatalogApiFactory api) : IClassFixture<CatalogAp
     {
         var key = await TestApiKeys.CreateAsync(api, ["catalog:write"], name: "curator-2");
         var body = NewCarT();
-        var response = await _client.SendAsync(Request(HttpMethod.Post, "/v1/therapies", key, Json(body)));
+        var response = await _client.SendAsync(Request(HttpMethod.Post, "/v1/therapies", key, Body(body)));
         Assert.Equal(HttpStatusCode.Created, response.StatusCode);
         var id = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("id").GetString()!;
         return (key, id, response.Headers.ETag!.ToString(), body);
@@ -27,7 +27,7 @@ public class UpdateTherapyTests(CatalogApiFactory api) : IClassFixture<CatalogAp
         body["target"] = "CD22";
         body["manufacturer"] = "Other Therapeutics";
 
-        var response = await _client.SendAsync(Request(HttpMethod.Put, $"/v1/therapies/{id}", key, Json(body), ifMatch: etag));
+        var response = await _client.SendAsync(Request(HttpMethod.Put, $"/v1/therapies/{id}", key, Body(body), ifMatch: etag));
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         var therapy = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
@@ -46,7 +46,7 @@ public class UpdateTherapyTests(CatalogApiFactory api) : IClassFixture<CatalogAp
         body["target"] = "CD22";
         var before = await CatalogState.FingerprintAsync(api);
 
-        var response = await _client.SendAsync(Request(HttpMethod.Put, $"/v1/therapies/{id}", key, Json(body), ifMatch: $"\"{Guid.Parse(id):N}-7\""));
+        var response = await _client.SendAsync(Request(HttpMethod.Put, $"/v1/therapies/{id}", key, Body(body), ifMatch: $"\"{Guid.Parse(id):N}-7\""));
 
         await ProblemAssert.IsProblemAsync(response, HttpStatusCode.PreconditionFailed);
         Assert.Equal(before, await CatalogState.FingerprintAsync(api));
@@ -57,7 +57,7 @@ public class UpdateTherapyTests(CatalogApiFactory api) : IClassFixture<CatalogAp
     {
         var key = await TestApiKeys.CreateAsync(api, ["catalog:write"]);
 
-        var response = await _client.SendAsync(Request(HttpMethod.Put, $"/v1/therapies/{Guid.NewGuid()}", key, Json(NewCarT())));
+        var response = await _client.SendAsync(Request(HttpMethod.Put, $"/v1/therapies/{Guid.NewGuid()}", key, Body(NewCarT())));
 
         await ProblemAssert.IsProblemAsync(response, HttpStatusCode.NotFound);
     }
@@ -68,7 +68,7 @@ public class UpdateTherapyTests(CatalogApiFactory api) : IClassFixture<CatalogAp
         var (key, id, etag, body) = await CreateAsync();
         var patch = new JsonObject { ["target"] = "BCMA", ["administration"] = new JsonObject { ["infusionMinutes"] = 45 } };
 
-        var response = await _client.SendAsync(Request(HttpMethod.Patch, $"/v1/therapies/{id}", key, Json(patch, "application/merge-patch+json"), ifMatch: etag));
+        var response = await _client.SendAsync(Request(HttpMethod.Patch, $"/v1/therapies/{id}", key, Body(patch, "application/merge-patch+json"), ifMatch: etag));
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         var therapy = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
@@ -86,7 +86,7 @@ public class UpdateTherapyTests(CatalogApiFactory api) : IClassFixture<CatalogAp
         var before = await CatalogState.FingerprintAsync(api);
 
         var response = await _client.SendAsync(Request(HttpMethod.Patch, $"/v1/therapies/{id}", key,
-            Json(new JsonObject { ["delivery"] = "in-vivo" }, "application/merge-patch+json")));
+            Body(new JsonObject { ["delivery"] = "in-vivo" }, "application/merge-patch+json")));
 
         var problem = await ProblemAssert.IsProblemAsync(response, HttpStatusCode.BadRequest);
         Assert.True(problem.GetProperty("errors").TryGetProperty("delivery", out _));
@@ -98,7 +98,7 @@ public class UpdateTherapyTests(CatalogApiFactory api) : IClassFixture<CatalogAp
     {
         var (key, id, _, _) = await CreateAsync();
 
-        var response = await _client.SendAsync(Request(HttpMethod.Patch, $"/v1/therapies/{id}", key, Json(new JsonObject { ["target"] = "X" })));
+        var response = await _client.SendAsync(Request(HttpMethod.Patch, $"/v1/therapies/{id}", key, Body(new JsonObject { ["target"] = "X" })));
 
         await ProblemAssert.IsProblemAsync(response, HttpStatusCode.UnsupportedMediaType);
     }
@@ -153,7 +153,7 @@ public class UpdateTherapyTests(CatalogApiFactory api) : IClassFixture<CatalogAp
         {
             var mine = body.DeepClone().AsObject();
             mine["target"] = $"CD{i}";
-            return _client.SendAsync(Request(HttpMethod.Put, $"/v1/therapies/{id}", key, Json(mine), ifMatch: etag));
+            return _client.SendAsync(Request(HttpMethod.Put, $"/v1/therapies/{id}", key, Body(mine), ifMatch: etag));
         }));
 
         Assert.True(responses.Count(r => r.StatusCode == HttpStatusCode.OK) == 1, string.Join(", ", responses.Select(r => r.StatusCode)));

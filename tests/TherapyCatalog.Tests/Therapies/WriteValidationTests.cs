@@ -107,7 +107,7 @@ public class WriteValidationTests(CatalogApiFactory api) : IClassFixture<Catalog
         body["administration"]!["summary"] = new string('x', 1024 * 1024 + 10);
         var before = await CatalogState.FingerprintAsync(api);
 
-        var response = await _client.SendAsync(Request(HttpMethod.Post, "/v1/therapies", key, Json(body)));
+        var response = await _client.SendAsync(Request(HttpMethod.Post, "/v1/therapies", key, Body(body)));
 
         await ProblemAssert.IsProblemAsync(response, HttpStatusCode.RequestEntityTooLarge);
         Assert.Equal(before, await CatalogState.FingerprintAsync(api));
@@ -135,7 +135,7 @@ public class WriteValidationTests(CatalogApiFactory api) : IClassFixture<Catalog
     {
         var key = await TestApiKeys.CreateAsync(api, ["catalog:write"]);
 
-        var response = await _client.SendAsync(Request(HttpMethod.Put, $"/v1/therapies/{id}", key, Json(NewCarT())));
+        var response = await _client.SendAsync(Request(HttpMethod.Put, $"/v1/therapies/{id}", key, Body(NewCarT())));
 
         Assert.InRange((int)response.StatusCode, 400, 499);
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);

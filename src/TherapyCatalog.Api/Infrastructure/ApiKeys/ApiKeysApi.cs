@@ -15,16 +15,19 @@ public static class ApiKeysApi
             .ProducesProblem(StatusCodes.Status403Forbidden);
 
         group.MapPost("/", MintKey)
+            .Accepts<MintRequest>(JsonBody.Json)
             .WithName("MintApiKey")
             .WithSummary("Mint an API key")
             .WithDescription("Answers the new key once, in `key`; only its hash is stored. Scopes: `catalog:write` (create, change, delete therapies), `catalog:admin` (also manage keys).");
         group.MapGet("/", ListKeys)
             .WithName("ListApiKeys")
-            .WithSummary("List API keys (without the keys themselves)");
+            .WithSummary("List API keys (without the keys themselves)")
+            .WithDescription("Every key ever minted: its id, name, scopes, when it was created and, if so, revoked. The keys themselves are never stored, so never listed.");
         group.MapDelete("/{id:guid}", RevokeKey)
             .WithName("RevokeApiKey")
             .WithSummary("Revoke an API key")
-            .WithDescription("From then on the key answers 401. Revoking is permanent.");
+            .WithDescription("From then on the key answers 401. Revoking is permanent.")
+            .ProducesProblem(StatusCodes.Status404NotFound);
         return group;
     }
 
@@ -46,16 +49,29 @@ public static class ApiKeysApi
 
     private const string RevokeSql = "UPDATE api_keys SET revoked_at = coalesce(revoked_at, now()) WHERE id = @Id";
 
-    public static async Task<Results<Created<MintedApiKey>, ValidationProblem>> MintKey(
-        MintRequest request, NpgsqlDataSource dataSource, CancellationToken ct)
+    public static async Task<Results<Created<MintedApiKey>, ValidationProblem, ProblemHttpResult>> MintKey(
+        HttpRequest http, NpgsqlDataSource dataSource, CancellationToken ct)
     {
+        // The body is read like every write body (JsonBody: 415, 413, unknown members and NUL
+        // refused), not by the framework's binder, which answered 500 to a Content-Type whose
+        // charset it cannot decode (charset="utf-8", quoted).
+        var body = await JsonBody.ReadAsync<MintRequest>(http, JsonBody.Json, ct);
+        switch (body.Problem)
+        {
+            case ValidationProblem invalid:
+                return invalid;
+            case ProblemHttpResult refused:
+                return refused;
+        }
+
+        var request = body.Value!;
         var errors = new Dictionary<string, string[]>();
-        if (string.IsNullOrWhiteSpace(request.Name) || request.Name.Length > 100 || request.Name.Contains('\0', StringComparison.Ordinal))
+        if (string.IsNullOrWhiteSpace(request.Name) || request.Name.Length > 100)
         {
             errors["name"] = ["'name' must be 1 to 100 characters: who or what holds the key."];
         }
 
-        if (request.Scopes is not { Count: > 0 } || request.Scopes.Any(s => !ApiKeyAuthentication.Scopes.Contains(s)))
+        if (request.Scopes is not { Count: > 0 } || request.Scopes.Any(s => s is null || !ApiKeyAuthentication.Scopes.Contains(s)))
         {
             errors["scopes"] = [$"'scopes' must list one or more of: {string.Join(", ", ApiKeyAuthentication.Scopes)}."];
         }

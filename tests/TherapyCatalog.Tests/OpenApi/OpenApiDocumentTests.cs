@@ -1,0 +1,124 @@
+using System.Diagnostics;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Metadata;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using TherapyCatalog.Tests.Infrastructure;
+
+namespace TherapyCatalog.Tests.OpenApi;
+
+/// <summary>
+/// The committed document (openapi/therapy-catalog.v1.json) is the one the service serves, covers
+/// every route and status code the app maps, and passes an established linter.
+/// Refresh it with: <c>CATALOG_WRITE_OPENAPI=1 dotnet test --filter OpenApiDocumentTests</c>.
+/// </summary>
+public class OpenApiDocumentTests(CatalogApiFactory api) : IClassFixture<CatalogApiFactory>
+{
+    private static readonly string[] KeyAnswers = ["401", "403"];
+
+    public static readonly string CommittedPath = Path.Combine(PostgresServer.RepositoryRoot, "openapi", "therapy-catalog.v1.json");
+
+    [Fact]
+    public async Task The_served_document_equals_the_committed_one()
+    {
+        var served = JsonNode.Parse(await api.CreateClient().GetStringAsync("/openapi/v1.json"))!;
+        var pretty = served.ToJsonString(new JsonSerializerOptions { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }) + "\n";
+        if (Environment.GetEnvironmentVariable("CATALOG_WRITE_OPENAPI") == "1")
+        {
+            await File.WriteAllTextAsync(CommittedPath, pretty);
+        }
+
+        Assert.True(File.Exists(CommittedPath), $"{CommittedPath} is missing: run CATALOG_WRITE_OPENAPI=1 dotnet test --filter OpenApiDocumentTests");
+        var committed = JsonNode.Parse(await File.ReadAllTextAsync(CommittedPath))!;
+        Assert.True(JsonNode.DeepEquals(served, committed),
+            "The served OpenAPI document differs from openapi/therapy-catalog.v1.json. If the change is intended, refresh it: " +
+            "CATALOG_WRITE_OPENAPI=1 dotnet test --filter OpenApiDocumentTests, and review the diff.");
+    }
+
+    [Fact]
+    public void Every_mapped_route_and_status_code_is_in_the_document()
+    {
+        var document = JsonNode.Parse(File.ReadAllText(CommittedPath))!;
+        var paths = document["paths"]!.AsObject();
+        var endpoints = api.Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>()
+            .Where(e => e.Metadata.GetMetadata<IHttpMethodMetadata>() is not null)
+            .ToList();
+        Assert.NotEmpty(endpoints);
+
+        var missing = new List<string>();
+        foreach (var endpoint in endpoints)
+        {
+            // Route constraints ({id:guid}) are not part of an OpenAPI path.
+            var path = "/" + System.Text.RegularExpressions.Regex.Replace(endpoint.RoutePattern.RawText!.Trim('/'), @"\{(\w+)(:[^}]+)?\}", "{$1}");
+            foreach (var method in endpoint.Metadata.GetMetadata<IHttpMethodMetadata>()!.HttpMethods)
+            {
+                var operation = paths[path]?[method.ToLowerInvariant()];
+                if (operation is null)
+                {
+                    missing.Add($"{method} {path}");
+                    continue;
+                }
+
+                var documented = operation["responses"]!.AsObject().Select(r => r.Key).ToHashSet();
+                var declared = endpoint.Metadata.OfType<IProducesResponseTypeMetadata>().Select(p => p.StatusCode.ToString(System.Globalization.CultureInfo.InvariantCulture));
+                missing.AddRange(declared.Where(s => !documented.Contains(s)).Select(s => $"{method} {path} {s}"));
+                // What every route can answer whatever its handler says: an outage and an unexpected failure.
+                if (!documented.Contains("500"))
+                {
+                    missing.Add($"{method} {path} 500");
+                }
+
+                if (path != "/health/live" && !documented.Contains("503"))
+                {
+                    missing.Add($"{method} {path} 503");
+                }
+
+                if (endpoint.Metadata.GetMetadata<Microsoft.AspNetCore.Authorization.IAuthorizeData>() is not null)
+                {
+                    missing.AddRange(KeyAnswers.Where(s => !documented.Contains(s)).Select(s => $"{method} {path} {s}"));
+                    if (operation["security"] is not JsonArray { Count: > 0 })
+                    {
+                        missing.Add($"{method} {path} security");
+                    }
+                }
+                else if (operation["security"] is not null)
+                {
+                    missing.Add($"{method} {path} claims a key it does not need");
+                }
+            }
+        }
+
+        Assert.Empty(missing);
+    }
+
+    [Fact]
+    public async Task The_committed_document_passes_the_linter_with_zero_errors()
+    {
+        var lint = Path.Combine(PostgresServer.RepositoryRoot, "tests", "openapi-lint");
+        if (!Directory.Exists(Path.Combine(lint, "node_modules", "@stoplight", "spectral-cli")))
+        {
+            var install = await RunAsync("npm", ["ci", "--no-audit", "--no-fund"], lint);
+            Assert.True(install.ExitCode == 0, $"npm ci failed: {install.Output}");
+        }
+
+        var result = await RunAsync(Path.Combine(lint, "node_modules", ".bin", "spectral"),
+            ["lint", CommittedPath, "--ruleset", Path.Combine(lint, ".spectral.yaml"), "--fail-severity", "error", "--format", "text"], lint);
+
+        Assert.True(result.ExitCode == 0, $"Spectral reports errors:\n{result.Output}");
+    }
+
+    private static async Task<(int ExitCode, string Output)> RunAsync(string file, string[] arguments, string directory)
+    {
+        var start = new ProcessStartInfo(file, arguments)
+        {
+            WorkingDirectory = directory, RedirectStandardOutput = true, RedirectStandardError = true,
+        };
+        using var process = Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var errors = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(5));
+        return (process.ExitCode, await output + await errors);
+    }
+}

@@ -1,0 +1,55 @@
+using System.Text.Json;
+
+namespace TherapyCatalog.Tests.Reliability;
+
+/// <summary>
+/// The non-asserting form of <see cref="Infrastructure.ProblemAssert"/>, for tests that count
+/// thousands of answers: why an answer is not a valid RFC 9457 problem document, or null when it is.
+/// </summary>
+public static class ProblemDocument
+{
+    private static readonly string[] Required = ["type", "title", "detail", "traceId"];
+
+    public static string? Defect(HttpResponseMessage response, string body)
+    {
+        if (response.Content.Headers.ContentType?.MediaType != "application/problem+json")
+        {
+            return $"content type {response.Content.Headers.ContentType?.MediaType ?? "(none)"}";
+        }
+
+        JsonElement problem;
+        try
+        {
+            problem = JsonDocument.Parse(body).RootElement;
+        }
+        catch (JsonException)
+        {
+            return "body is not JSON";
+        }
+
+        if (problem.ValueKind != JsonValueKind.Object)
+        {
+            return "body is not a JSON object";
+        }
+
+        foreach (var member in Required)
+        {
+            if (!problem.TryGetProperty(member, out var value) || value.ValueKind != JsonValueKind.String || value.GetString()!.Length == 0)
+            {
+                return $"no '{member}'";
+            }
+        }
+
+        if (!problem.TryGetProperty("status", out var status) || status.ValueKind != JsonValueKind.Number || status.GetInt32() != (int)response.StatusCode)
+        {
+            return "'status' differs from the HTTP status";
+        }
+
+        if (body.Contains("   at ", StringComparison.Ordinal) || body.Contains("Npgsql", StringComparison.Ordinal))
+        {
+            return "leaks a stack trace or driver detail";
+        }
+
+        return null;
+    }
+}
