@@ -191,7 +191,7 @@ copy_per_s=$(awk -v s="$copy_start" -v e="$(date +%s.%N)" 'BEGIN { printf "%.2f"
 
 # --- the table
 {
-  echo "Run $(date -u '+%Y-%m-%d %H:%M UTC'), ${duration} s per cell, on $(nproc) cores ($(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)), shared with other work;"
+  echo "Run $(date -u '+%Y-%m-%d %H:%M UTC'), ${duration} s per cell, on $(nproc) cores ($(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo));"
   echo "PostgreSQL $(pg -d postgres -tAc 'SHOW server_version' | cut -d' ' -f1) (fsync off), .NET $(dotnet --version), wrk and pgbench on the same machine."
   echo "Catalog: $therapies live therapies, $changes changes. API peak RSS (VmHWM) over the whole run: **$api_peak MiB**; HTTP floor: $floor_peak MiB."
   echo
