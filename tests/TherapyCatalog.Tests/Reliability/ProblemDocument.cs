@@ -3,13 +3,14 @@ using System.Text.Json;
 namespace TherapyCatalog.Tests.Reliability;
 
 /// <summary>
-/// The non-asserting form of <see cref="Infrastructure.ProblemAssert"/>, for tests that count
-/// thousands of answers: why an answer is not a valid RFC 9457 problem document, or null when it is.
+/// What makes an answer a valid RFC 9457 problem document, in one place: <see cref="Infrastructure.ProblemAssert"/>
+/// asserts it, and tests that count thousands of answers call <see cref="Defect"/> directly.
 /// </summary>
 public static class ProblemDocument
 {
     private static readonly string[] Required = ["type", "title", "detail", "traceId"];
 
+    /// <summary>Why an answer is not a valid problem document, or null when it is.</summary>
     public static string? Defect(HttpResponseMessage response, string body)
     {
         if (response.Content.Headers.ContentType?.MediaType != "application/problem+json")

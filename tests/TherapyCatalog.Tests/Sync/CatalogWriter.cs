@@ -22,20 +22,6 @@ internal static class CatalogWriter
         WHERE t.slug = @Slug AND t.deleted_at IS NULL
         """;
 
-    // On this branch's base, TherapyWrites.LoadForUpdateAsync joins therapies to therapy_versions
-    // FOR UPDATE OF t: when it waits for another writer's lock, READ COMMITTED re-checks the join
-    // against the new therapies row but the old version row and returns no row at all (as if the
-    // therapy did not exist). Locking the row first, in its own statement, makes the load see the
-    // committed state. main has since split LoadForUpdateAsync the same way; the extra lock is then
-    // redundant and harmless, and can go after the merge.
-    private const string LockSql = "SELECT 1 FROM therapies WHERE id = @Id FOR UPDATE";
-
-    private static async Task<(Therapy Therapy, bool Deleted)?> LockAndLoadAsync(NpgsqlConnection db, NpgsqlTransaction tx, Guid id, CancellationToken ct)
-    {
-        await db.ExecuteAsync(new CommandDefinition(LockSql, new { Id = id }, tx, cancellationToken: ct));
-        return await TherapyWrites.LoadForUpdateAsync(db, tx, id, ct);
-    }
-
     public static async Task<Therapy> ReadAsync(NpgsqlConnection db, string slug) =>
         JsonSerializer.Deserialize<Therapy>(await db.QuerySingleAsync<string>(CurrentDocumentSql, new { Slug = slug }), CatalogJson.Options)!;
 
@@ -58,7 +44,7 @@ internal static class CatalogWriter
     public static async Task<Therapy?> UpdateAsync(
         NpgsqlConnection db, NpgsqlTransaction tx, Guid id, Func<TherapyInput, TherapyInput> change, CancellationToken ct = default)
     {
-        if (await LockAndLoadAsync(db, tx, id, ct) is not { Deleted: false } current)
+        if (await TherapyWrites.LoadForUpdateAsync(db, tx, id, ct) is not { Deleted: false } current)
         {
             return null;
         }
@@ -71,7 +57,7 @@ internal static class CatalogWriter
     /// <summary>Soft-deletes a live therapy (a tombstone version); null when it is missing or already deleted.</summary>
     public static async Task<Therapy?> DeleteAsync(NpgsqlConnection db, NpgsqlTransaction tx, Guid id, CancellationToken ct = default)
     {
-        if (await LockAndLoadAsync(db, tx, id, ct) is not { Deleted: false } current)
+        if (await TherapyWrites.LoadForUpdateAsync(db, tx, id, ct) is not { Deleted: false } current)
         {
             return null;
         }
