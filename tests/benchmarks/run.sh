@@ -8,7 +8,8 @@
 # It makes a private PostgreSQL cluster (db/local-postgres.sh, BENCH_DIR/postgres), a fresh
 # database with the catalog plus BENCH_SYNTHETIC (10,000) synthetic therapies (so the change feed
 # holds 10,000+ changes), starts the API and the HTTP floor, and measures:
-#   (a) GET /v1/therapies?condition=lymphoma          API, HTTP floor, DB floor (pgbench)
+#   (a) GET /v1/therapies?condition=lymphoma          API, HTTP floor, DB floor (pgbench);
+#       and the API again with its response cache off (Catalog:ResponseCache:Enabled=false)
 #   (b) GET /v1/therapies/kymriah (200), and with a matching If-None-Match (304); DB floor
 #   (c) GET /v1/changes?limit=100, every page of the feed in turn
 #   (d) GET /v1/export (NDJSON) next to COPY (same query) TO STDOUT
@@ -71,8 +72,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-start_api() {
-  ConnectionStrings__Catalog=$connection Catalog__MigrateOnStartup=false \
+start_api() { # [VAR=value ...]: extra settings
+  env "$@" ConnectionStrings__Catalog=$connection Catalog__MigrateOnStartup=false \
     Catalog__RateLimits__ReadsPerMinute=100000000 Catalog__RateLimits__WritesPerMinute=100000000 \
     Catalog__BootstrapApiKey=$api_key Logging__LogLevel__Default=Warning \
     dotnet "$api_dll" --urls "http://127.0.0.1:$api_port" >>"$work/api.log" 2>&1 &
@@ -92,7 +93,7 @@ get_path="/v1/therapies/kymriah"
 # --- capture the exact SQL of (a) and (b) for pgbench: log every statement of one request each
 echo "== capturing the SQL of (a) and (b)"
 pg -d postgres -c "ALTER DATABASE $database SET log_statement = 'all'"
-start_api
+start_api Catalog__ResponseCache__Enabled=false # every request reaches the database
 curl -fs -o /dev/null "$api$get_path" # warm-up: Npgsql's type loading is not part of a request
 log=$CATALOG_PG_DIR/data/server.log
 mark() { pg -d "$database" -c "SELECT 'bench-mark-$1'" >/dev/null; }
@@ -183,6 +184,13 @@ done
 api_peak=$(( $(peak_kb "$api_pid") / 1024 ))
 floor_peak=$(( $(peak_kb "$floor_pid") / 1024 ))
 
+# (a) again with the response cache off: every request runs the search in the database.
+stop_api
+start_api Catalog__ResponseCache__Enabled=false
+for c in "${connections[@]}"; do
+  rows+=("$(run_wrk "(a) API list, response cache off" "$c" "$(( c < 2 ? 1 : 2 ))" get.lua "$api$list_path")")
+done
+
 # COPY of the export's rows, timed like one export.
 query="SELECT v.document::text FROM therapies t JOIN therapy_versions v ON v.therapy_id = t.id AND v.version = t.version WHERE t.deleted_at IS NULL ORDER BY t.id"
 copy_start=$(date +%s.%N)
@@ -202,7 +210,8 @@ copy_per_s=$(awk -v s="$copy_start" -v e="$(date +%s.%N)" 'BEGIN { printf "%.2f"
   echo
   echo "Targets (from this run):"
   printf '%s\n' "${rows[@]}" | awk -F'|' -v copy="$copy_per_s" -v top="${connections[-1]}" '
-    $2 == top && $1 ~ /^\(a\) API/ { a = $3; a99 = $5 }
+    $2 == top && $1 ~ /^\(a\) API list condition/ { a = $3; a99 = $5 }
+    $2 == top && $1 ~ /^\(a\) API list, response cache off/ { aoff = $3; aoff99 = $5 }
     $2 == top && $1 ~ /^\(a\) DB floor/ { adb = $3 }
     $2 == top && $1 ~ /^\(a\) HTTP floor/ { http = $3 }
     $2 == top && $1 ~ /^\(b\) API .*304/ { b = $3 }
@@ -211,6 +220,7 @@ copy_per_s=$(awk -v s="$copy_start" -v e="$(date +%s.%N)" 'BEGIN { printf "%.2f"
     function verdict(ok) { return ok ? "met" : "missed" }
     END {
       if (adb > 0) printf "- (a) at %s connections: %.0f%% of the DB floor (target >= 70%%: %s); p99 %.1f ms (target <= 25 ms: %s)\n", top, 100 * a / adb, verdict(a >= 0.7 * adb), a99, verdict(a99 <= 25)
+      if (adb > 0 && aoff > 0) printf "- (a) with the response cache off, at %s connections: %.0f%% of the DB floor (target >= 70%%: %s); p99 %.1f ms (target <= 25 ms: %s)\n", top, 100 * aoff / adb, verdict(aoff >= 0.7 * adb), aoff99, verdict(aoff99 <= 25)
       if (http > 0) printf "- (b) 304 at %s connections: %.0f%% of the HTTP floor serving (a)'"'"'s bytes, %.0f%% of the floor'"'"'s own 304 (target >= 50%%: %s)\n", top, 100 * b / http, 100 * b / b304, verdict(b >= 0.5 * http)
       if (copy > 0) printf "- (d) export: %.0f%% of COPY'"'"'s throughput (target >= 50%%: %s)\n", 100 * d / copy, verdict(d >= 0.5 * copy)
     }'

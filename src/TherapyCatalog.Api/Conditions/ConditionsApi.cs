@@ -34,6 +34,7 @@ public static class ConditionsApi
         var group = app.MapGroup("/v1/conditions").WithTags("Conditions");
 
         group.MapGet("/", ListConditions)
+            .CachedPerEpoch()
             .WithName("ListConditions")
             .WithSummary("Conditions, or autocomplete for a typed condition")
             .WithDescription("Without `q`: conditions by name. With `q`: conditions whose name, synonym or ICD-10 code equals `q`, starts with it, has a word starting with it, or is close to it despite typos; best first. `limit` 1–100, default 10. `X-Catalog-Cursor` says which catalog state the counts reflect.");

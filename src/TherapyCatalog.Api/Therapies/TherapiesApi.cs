@@ -15,11 +15,13 @@ public static partial class TherapiesApi
         var group = app.MapGroup("/v1/therapies").WithTags("Therapies");
 
         group.MapGet("/", TherapyListApi.ListTherapies)
+            .CachedPerEpoch()
             .WithName("ListTherapies")
             .WithSummary("List and search therapies")
             .WithDescription("Filters combine with AND; a repeated filter means OR within it. `condition` matches names, synonyms, abbreviations, lay terms, misspellings and ICD-10 codes or prefixes, and reaches subtypes; each item then carries `matchedConditions`. `sort`: relevance (default with `condition` or `q`), name (default otherwise), approvedOn, -approvedOn (earliest approval). Keyset paging: `limit` 1–100 (default 20), `cursor` from `nextCursor` or the `Link: rel=\"next\"` header. `X-Catalog-Cursor` is the change-feed position the answer reflects.");
 
         group.MapGet("/{idOrSlug}", GetTherapy)
+            .CachedPerEpoch()
             .WithName("GetTherapy")
             .WithSummary("Get one therapy by id or slug")
             .WithDescription("Returns the current version of a therapy, with its `ETag`. `idOrSlug` is the therapy's uuid or its slug (e.g. `kymriah`). With `If-None-Match` naming the current ETag the answer is 304.")
@@ -80,6 +82,7 @@ public static partial class TherapiesApi
             .ProducesProblem(StatusCodes.Status412PreconditionFailed);
 
         app.MapGet("/v1/facets", TherapyFacetsApi.GetFacets)
+            .CachedPerEpoch()
             .WithTags("Therapies")
             .WithName("GetFacets")
             .WithSummary("Counts of the filtered therapies by modality, cell source, delivery, mechanism, vector, route, regulator and approval year")
