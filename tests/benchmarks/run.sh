@@ -73,7 +73,7 @@ cleanup() {
 trap cleanup EXIT
 
 start_api() { # [VAR=value ...]: extra settings
-  env "$@" ConnectionStrings__Catalog=$connection Catalog__MigrateOnStartup=false \
+  env "$@" ConnectionStrings__Catalog="$connection" Catalog__MigrateOnStartup=false \
     Catalog__RateLimits__ReadsPerMinute=100000000 Catalog__RateLimits__WritesPerMinute=100000000 \
     Catalog__BootstrapApiKey=$api_key Logging__LogLevel__Default=Warning \
     dotnet "$api_dll" --urls "http://127.0.0.1:$api_port" >>"$work/api.log" 2>&1 &
