@@ -44,13 +44,18 @@ public class SearchQueryPlanTests(ITestOutputHelper output)
                ARRAY['syn' || n, 'synthetic disorder ' || n],
                'synthetic-root-' || (n % 20 + 1)
         FROM generate_series(1, 20000) AS n;
-        -- first_approved_on is written directly below; the per-row trigger would only repeat it.
+        -- first_approved_on, regulators and approval_years are written directly below, from the same
+        -- formulas as the children; the per-row triggers would only repeat them.
         ALTER TABLE therapy_approvals DISABLE TRIGGER therapy_approvals_first_approved_on;
+        ALTER TABLE therapy_approvals DISABLE TRIGGER therapy_approvals_facet_sets;
+        ALTER TABLE therapy_indications DISABLE TRIGGER therapy_indications_facet_sets;
         INSERT INTO therapies (id, slug, proprietary_name, proper_name, manufacturer, modality, cell_source, target, route,
-                               requires_leukapheresis, requires_lymphodepletion, rems, status, version, created_at, updated_at, first_approved_on)
+                               requires_leukapheresis, requires_lymphodepletion, rems, status, version, created_at, updated_at, first_approved_on,
+                               regulators, approval_years)
         SELECT md5('synthetic' || n)::uuid, 'synthetic-' || n, 'Synth ' || md5(n::text), 'synthaleucel ' || n, 'Maker ' || (n % 500),
                'cell', 'autologous', 'T' || (n % 1000), 'intravenous', false, false, false,
-               CASE WHEN n % 50 = 0 THEN 'withdrawn' ELSE 'active' END, 1, now(), now(), DATE '2000-01-01' + (n % 9000)
+               CASE WHEN n % 50 = 0 THEN 'withdrawn' ELSE 'active' END, 1, now(), now(), DATE '2000-01-01' + (n % 9000),
+               ARRAY['EMA', 'FDA'], ARRAY[extract(year FROM DATE '2000-01-01' + (n % 9000))::integer]
         FROM generate_series(1, 1000000) AS n;
         INSERT INTO therapy_versions (therapy_id, version, kind, document, changed_members, changed_by, changed_at)
         SELECT md5('synthetic' || n)::uuid, 1, 'create', '{}'::json, '{}', 'synthetic', now()
@@ -62,6 +67,8 @@ public class SearchQueryPlanTests(ITestOutputHelper output)
         SELECT md5('synthetic' || n)::uuid, 1, 'FDA', DATE '2000-01-01' + (n % 9000), 'approved'
         FROM generate_series(1, 1000000) AS n;
         ALTER TABLE therapy_approvals ENABLE TRIGGER therapy_approvals_first_approved_on;
+        ALTER TABLE therapy_approvals ENABLE TRIGGER therapy_approvals_facet_sets;
+        ALTER TABLE therapy_indications ENABLE TRIGGER therapy_indications_facet_sets;
         """;
 
     public static TheoryData<string, TherapyFilterRequest, string> Cases => new()
