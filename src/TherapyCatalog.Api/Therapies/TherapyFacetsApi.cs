@@ -26,38 +26,32 @@ public static class TherapyFacetsApi
 {
     private static readonly TherapyFilterRequestValidator Validator = new();
 
+    // One pass over the filtered therapies: group them by every facet column at once (a few dozen
+    // groups however many therapies), then add the groups up per value. A therapy's regulators and
+    // approval years are sets kept on its row (0006_facets.sql), so it counts once per value.
     private const string FacetsSql = """
-        filtered AS MATERIALIZED (
-            SELECT t.id, t.modality, t.cell_source, t.delivery, t.mechanism, t.vector, t.route
+        facet_groups AS (
+            SELECT t.modality, t.cell_source, t.delivery, t.mechanism, t.vector, t.route, t.regulators, t.approval_years,
+                   count(*) AS therapies
             FROM {from}
             WHERE {where}
+            GROUP BY t.modality, t.cell_source, t.delivery, t.mechanism, t.vector, t.route, t.regulators, t.approval_years
         )
-        SELECT 'total' AS Facet, '' AS Value, count(*)::int AS Count FROM filtered
+        SELECT 'total' AS Facet, '' AS Value, coalesce(sum(g.therapies), 0)::int AS Count FROM facet_groups g
         UNION ALL
-        SELECT 'modality', f.modality, count(*)::int FROM filtered f GROUP BY f.modality
+        SELECT v.facet, v.value, sum(g.therapies)::int
+        FROM facet_groups g
+        CROSS JOIN LATERAL (VALUES ('modality', g.modality), ('cellSource', g.cell_source), ('delivery', g.delivery),
+                                   ('mechanism', g.mechanism), ('vector', g.vector), ('route', g.route)) AS v(facet, value)
+        WHERE v.value IS NOT NULL
+        GROUP BY v.facet, v.value
         UNION ALL
-        SELECT 'cellSource', f.cell_source, count(*)::int FROM filtered f WHERE f.cell_source IS NOT NULL GROUP BY f.cell_source
-        UNION ALL
-        SELECT 'delivery', f.delivery, count(*)::int FROM filtered f WHERE f.delivery IS NOT NULL GROUP BY f.delivery
-        UNION ALL
-        SELECT 'mechanism', f.mechanism, count(*)::int FROM filtered f WHERE f.mechanism IS NOT NULL GROUP BY f.mechanism
-        UNION ALL
-        SELECT 'vector', f.vector, count(*)::int FROM filtered f WHERE f.vector IS NOT NULL GROUP BY f.vector
-        UNION ALL
-        SELECT 'route', f.route, count(*)::int FROM filtered f GROUP BY f.route
-        UNION ALL
-        SELECT 'regulator', r.regulator, count(*)::int
-        FROM filtered f
-        CROSS JOIN LATERAL (SELECT a.regulator FROM therapy_approvals a WHERE a.therapy_id = f.id
-                            UNION
-                            SELECT i.regulator FROM therapy_indications i WHERE i.therapy_id = f.id) AS r
+        SELECT 'regulator', r.regulator, sum(g.therapies)::int
+        FROM facet_groups g CROSS JOIN LATERAL unnest(g.regulators) AS r(regulator)
         GROUP BY r.regulator
         UNION ALL
-        SELECT 'approvalYear', y.year, count(*)::int
-        FROM filtered f
-        CROSS JOIN LATERAL (SELECT DISTINCT extract(year FROM a.approved_on)::int::text AS year
-                            FROM therapy_approvals a
-                            WHERE a.therapy_id = f.id AND a.approved_on IS NOT NULL) AS y
+        SELECT 'approvalYear', y.year::text, sum(g.therapies)::int
+        FROM facet_groups g CROSS JOIN LATERAL unnest(g.approval_years) AS y(year)
         GROUP BY y.year
         """;
 
