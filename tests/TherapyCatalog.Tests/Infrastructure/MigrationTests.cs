@@ -50,6 +50,29 @@ public class MigrationTests
         Assert.Equal(TherapyFiles, counts.Changes);
     }
 
+    [Fact]
+    public async Task Migrating_a_catalog_from_before_0006_derives_the_facet_sets_of_its_therapies()
+    {
+        // A catalog migrated and loaded before 0006 existed: 0006 undone by hand.
+        var connectionString = await PostgresServer.CreateCatalogDatabaseAsync();
+        await using var db = new NpgsqlConnection(connectionString);
+        await db.OpenAsync();
+        await db.ExecuteAsync("""
+            DROP STATISTICS therapies_facet_columns;
+            DROP TRIGGER therapy_approvals_facet_sets ON therapy_approvals;
+            DROP TRIGGER therapy_indications_facet_sets ON therapy_indications;
+            DROP FUNCTION therapies_facet_sets_changed();
+            DROP FUNCTION therapies_facet_sets_refresh(uuid[]);
+            ALTER TABLE therapies DROP COLUMN regulators, DROP COLUMN approval_years;
+            DELETE FROM schemaversions WHERE scriptname = 'migrations/0006_facets.sql';
+            """);
+
+        await CatalogMigrator.MigrateAsync(connectionString, TimeProvider.System, NullLogger.Instance);
+
+        Assert.Empty(await db.QueryAsync<string>(Therapies.SearchFacetWriteTests.SetsDifferingFromChildrenSql));
+        Assert.Equal(0, await db.ExecuteScalarAsync<long>("SELECT count(*) FROM therapies WHERE regulators = '{}'"));
+    }
+
     private static async Task<Counts> CountsAsync(string connectionString)
     {
         await using var db = new NpgsqlConnection(connectionString);
