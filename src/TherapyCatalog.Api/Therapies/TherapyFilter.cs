@@ -253,11 +253,9 @@ public sealed record FilteredTherapies(string With, string From, string Rank, st
     private const string ManufacturerOr = " OR ";
     private const char ManufacturerClose = ')';
 
-    private const string RegulatorFragment = """
-
-          AND (EXISTS (SELECT 1 FROM therapy_approvals a WHERE a.therapy_id = t.id AND a.regulator = ANY(@Regulators))
-               OR EXISTS (SELECT 1 FROM therapy_indications i WHERE i.therapy_id = t.id AND i.regulator = ANY(@Regulators)))
-        """;
+    // An approval or an indication by one of them: the therapy's own set of those regulators
+    // (therapies.regulators, kept by triggers on both child tables), not a lookup into each.
+    private const string RegulatorFragment = "\n  AND t.regulators && @Regulators::text[]";
 
     private const string ApprovedFragment = """
 
