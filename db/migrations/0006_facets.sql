@@ -12,22 +12,26 @@ ALTER TABLE therapies
     ADD COLUMN regulators text[] NOT NULL DEFAULT '{}',
     ADD COLUMN approval_years integer[] NOT NULL DEFAULT '{}';
 
--- Recomputes both sets of the given therapies from their approvals and indications.
-CREATE FUNCTION therapies_facet_sets_refresh(ids uuid[]) RETURNS void LANGUAGE sql AS $$
+-- Recomputes both sets of one therapy from its approvals and indications; writes the row only if
+-- they changed. (PL/pgSQL keeps its plans between calls: a write calls this once per child row.)
+CREATE FUNCTION therapies_facet_sets_refresh(therapy uuid) RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+    new_regulators text[] := ARRAY(
+        SELECT a.regulator FROM therapy_approvals a WHERE a.therapy_id = therapy
+        UNION
+        SELECT i.regulator FROM therapy_indications i WHERE i.therapy_id = therapy
+        ORDER BY 1);
+    new_years integer[] := ARRAY(
+        SELECT DISTINCT extract(year FROM a.approved_on)::integer
+        FROM therapy_approvals a
+        WHERE a.therapy_id = therapy AND a.approved_on IS NOT NULL
+        ORDER BY 1);
+BEGIN
     UPDATE therapies t
-    SET regulators = s.regulators, approval_years = s.approval_years
-    FROM (SELECT x.id,
-                 ARRAY(SELECT a.regulator FROM therapy_approvals a WHERE a.therapy_id = x.id
-                       UNION
-                       SELECT i.regulator FROM therapy_indications i WHERE i.therapy_id = x.id
-                       ORDER BY 1) AS regulators,
-                 ARRAY(SELECT DISTINCT extract(year FROM a.approved_on)::integer
-                       FROM therapy_approvals a
-                       WHERE a.therapy_id = x.id AND a.approved_on IS NOT NULL
-                       ORDER BY 1) AS approval_years
-          FROM (SELECT DISTINCT u.id FROM unnest(ids) AS u(id)) AS x) AS s
-    WHERE t.id = s.id
-      AND (t.regulators, t.approval_years) IS DISTINCT FROM (s.regulators, s.approval_years);
+    SET regulators = new_regulators, approval_years = new_years
+    WHERE t.id = therapy
+      AND (t.regulators, t.approval_years) IS DISTINCT FROM (new_regulators, new_years);
+END;
 $$;
 
 -- A row trigger, like first_approved_on's: it fires after the statement, so a write that replaces
@@ -35,10 +39,12 @@ $$;
 -- sets already right). An update that moves a row to another therapy refreshes both.
 CREATE FUNCTION therapies_facet_sets_changed() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    PERFORM therapies_facet_sets_refresh(CASE TG_OP
-        WHEN 'INSERT' THEN ARRAY[NEW.therapy_id]
-        WHEN 'DELETE' THEN ARRAY[OLD.therapy_id]
-        ELSE ARRAY[OLD.therapy_id, NEW.therapy_id] END);
+    IF TG_OP <> 'INSERT' THEN
+        PERFORM therapies_facet_sets_refresh(OLD.therapy_id);
+    END IF;
+    IF TG_OP = 'INSERT' OR (TG_OP = 'UPDATE' AND NEW.therapy_id <> OLD.therapy_id) THEN
+        PERFORM therapies_facet_sets_refresh(NEW.therapy_id);
+    END IF;
     RETURN NULL;
 END;
 $$;
@@ -52,7 +58,7 @@ AFTER INSERT OR UPDATE OF therapy_id, regulator OR DELETE ON therapy_indications
 FOR EACH ROW EXECUTE FUNCTION therapies_facet_sets_changed();
 
 -- A database migrated before this script already holds therapies: derive their sets now.
-SELECT therapies_facet_sets_refresh(ARRAY(SELECT id FROM therapies));
+SELECT therapies_facet_sets_refresh(t.id) FROM therapies t;
 
 -- The facets group by these six columns together. Without a joint estimate the planner multiplies
 -- their distinct counts (hundreds of thousands of groups at a million therapies, where there are

@@ -62,7 +62,7 @@ public class MigrationTests
             DROP TRIGGER therapy_approvals_facet_sets ON therapy_approvals;
             DROP TRIGGER therapy_indications_facet_sets ON therapy_indications;
             DROP FUNCTION therapies_facet_sets_changed();
-            DROP FUNCTION therapies_facet_sets_refresh(uuid[]);
+            DROP FUNCTION therapies_facet_sets_refresh(uuid);
             ALTER TABLE therapies DROP COLUMN regulators, DROP COLUMN approval_years;
             DELETE FROM schemaversions WHERE scriptname = 'migrations/0006_facets.sql';
             """);
