@@ -26,9 +26,10 @@ public static class TherapyFacetsApi
 {
     private static readonly TherapyFilterRequestValidator Validator = new();
 
-    // One pass over the filtered therapies: group them by every facet column at once (a few dozen
-    // groups however many therapies), then add the groups up per value. A therapy's regulators and
-    // approval years are sets kept on its row (0006_facets.sql), so it counts once per value.
+    // One pass over the filtered therapies: group them by every facet column at once (one group per
+    // distinct combination: a few dozen in the real and the synthetic million), then add the groups
+    // up per value. A therapy's regulators and approval years are sets kept on its row
+    // (0006_facets.sql), so it counts once per value.
     private const string FacetsSql = """
         facet_groups AS (
             SELECT t.modality, t.cell_source, t.delivery, t.mechanism, t.vector, t.route, t.regulators, t.approval_years,
