@@ -59,6 +59,9 @@ public static class CatalogMigrator
             .WithScriptsEmbeddedInAssembly(Assembly.GetExecutingAssembly(), name => name.StartsWith("migrations/", StringComparison.Ordinal))
             .WithTransactionPerScript()
             .WithVariablesDisabled()
+            // A script that backfills a large catalog (0006 derives a column for every therapy) may take
+            // minutes: the connection's command timeout is sized for requests, not for migrations.
+            .WithExecutionTimeout(TimeSpan.FromMinutes(30))
             .LogTo(new UpgradeLogger(logger))
             .Build()
             .PerformUpgrade();
