@@ -9,7 +9,7 @@
 # database with the catalog plus BENCH_SYNTHETIC (10,000) synthetic therapies (so the change feed
 # holds 10,000+ changes), starts the API and the HTTP floor, and measures:
 #   (a) GET /v1/therapies?condition=lymphoma          API, HTTP floor, DB floor (pgbench);
-#       and the API again with its response cache off (Catalog:ResponseCache:Enabled=false)
+#       and a second API process with its response cache off (Catalog:ResponseCache:Enabled=false)
 #   (b) GET /v1/therapies/kymriah (200), and with a matching If-None-Match (304); DB floor
 #   (c) GET /v1/changes?limit=100, every page of the feed in turn
 #   (d) GET /v1/export (NDJSON) next to COPY (same query) TO STDOUT
@@ -29,6 +29,7 @@ synthetic=${BENCH_SYNTHETIC:-10000}
 bench_dir=${BENCH_DIR:-/tmp/therapy-catalog-bench-kit}
 api_port=${BENCH_API_PORT:-5111}
 floor_port=${BENCH_FLOOR_PORT:-5112}
+uncached_port=${BENCH_UNCACHED_PORT:-5113}
 work=$bench_dir/work
 results=$kit/results
 api_key=benchmark-bootstrap-key-0123456789
@@ -64,27 +65,30 @@ BENCH_THERAPIES=$synthetic "$kit/synthetic-copies.sh" "$pg_port" "$database"
 therapies=$(pg -d "$database" -tAc "SELECT count(*) FROM therapies WHERE deleted_at IS NULL")
 changes=$(pg -d "$database" -tAc "SELECT count(*) FROM changes")
 
-api_pid="" floor_pid=""
+api_pid="" uncached_pid="" floor_pid=""
 cleanup() {
   [[ -n "$api_pid" ]] && kill "$api_pid" 2>/dev/null || true
+  [[ -n "$uncached_pid" ]] && kill "$uncached_pid" 2>/dev/null || true
   [[ -n "$floor_pid" ]] && kill "$floor_pid" 2>/dev/null || true
   [[ "${BENCH_KEEP:-}" == 1 ]] || "$repo/db/local-postgres.sh" stop
 }
 trap cleanup EXIT
 
-start_api() { # [VAR=value ...]: extra settings
+# start_api <port> [VAR=value ...]: an API process with these extra settings; its pid in $started.
+start_api() {
+  local port=$1; shift
   env "$@" ConnectionStrings__Catalog="$connection" Catalog__MigrateOnStartup=false \
     Catalog__RateLimits__ReadsPerMinute=100000000 Catalog__RateLimits__WritesPerMinute=100000000 \
     Catalog__BootstrapApiKey=$api_key Logging__LogLevel__Default=Warning \
-    dotnet "$api_dll" --urls "http://127.0.0.1:$api_port" >>"$work/api.log" 2>&1 &
-  api_pid=$!
+    dotnet "$api_dll" --urls "http://127.0.0.1:$port" >>"$work/api-$port.log" 2>&1 &
+  started=$!
   for _ in $(seq 1 120); do
-    curl -fs -o /dev/null "http://127.0.0.1:$api_port/health/live" && return
+    curl -fs -o /dev/null "http://127.0.0.1:$port/health/live" && return
     sleep 0.25
   done
-  echo "the API did not start; see $work/api.log" >&2; exit 1
+  echo "the API did not start; see $work/api-$port.log" >&2; exit 1
 }
-stop_api() { kill "$api_pid"; wait "$api_pid" 2>/dev/null || true; api_pid=""; }
+stop() { kill "$1"; wait "$1" 2>/dev/null || true; }
 
 api=http://127.0.0.1:$api_port
 list_path="/v1/therapies?condition=lymphoma"
@@ -93,7 +97,8 @@ get_path="/v1/therapies/kymriah"
 # --- capture the exact SQL of (a) and (b) for pgbench: log every statement of one request each
 echo "== capturing the SQL of (a) and (b)"
 pg -d postgres -c "ALTER DATABASE $database SET log_statement = 'all'"
-start_api Catalog__ResponseCache__Enabled=false # every request reaches the database
+start_api "$api_port" Catalog__ResponseCache__Enabled=false # every request reaches the database
+api_pid=$started
 curl -fs -o /dev/null "$api$get_path" # warm-up: Npgsql's type loading is not part of a request
 log=$CATALOG_PG_DIR/data/server.log
 mark() { pg -d "$database" -c "SELECT 'bench-mark-$1'" >/dev/null; }
@@ -106,9 +111,13 @@ python3 "$kit/capture-sql.py" "$log" bench-mark-b-start bench-mark-b-end >"$work
 # pool's cost, not the request's SQL. pgbench runs the scripts in simple-protocol mode: in
 # extended mode it reads `[:alnum:]` in the matcher's regular expressions as a variable.
 sed -i '/^DISCARD ALL;$/d' "$work/db-floor-a.sql" "$work/db-floor-b.sql"
-stop_api # its pooled connections would keep logging
+stop "$api_pid" # its pooled connections would keep logging
 
-start_api
+start_api "$api_port"
+api_pid=$started
+# A second API process with the response cache off, for (a) answered from the database every time.
+start_api "$uncached_port" Catalog__ResponseCache__Enabled=false
+uncached_pid=$started
 floor_etag=$(curl -fs -D - -o /dev/null "$api$list_path" | awk 'tolower($1) == "etag:" { print $2 }' | tr -d '\r')
 etag=$(curl -fs -D - -o /dev/null "$api$get_path" | awk 'tolower($1) == "etag:" { print $2 }' | tr -d '\r')
 dotnet "$floor_dll" "$work/list.json" "${floor_etag:-\"floor\"}" --urls "http://127.0.0.1:$floor_port" >"$work/floor.log" 2>&1 &
@@ -171,6 +180,7 @@ for c in "${connections[@]}"; do
   rows+=("$(run_wrk "(a) API list condition=lymphoma" "$c" "$t" get.lua "$api$list_path")")
   rows+=("$(run_wrk "(a) HTTP floor (same bytes from memory)" "$c" "$t" get.lua "http://127.0.0.1:$floor_port$list_path")")
   rows+=("$(run_pgbench "(a) DB floor (pgbench, same SQL)" "$work/db-floor-a.sql" "$c")")
+  rows+=("$(run_wrk "(a) API list, response cache off" "$c" "$t" get.lua "http://127.0.0.1:$uncached_port$list_path")")
   rows+=("$(run_wrk "(b) API get by slug, 200" "$c" "$t" get.lua "$api$get_path")")
   rows+=("$(run_wrk "(b) API get by slug, If-None-Match: 304" "$c" "$t" if-none-match.lua "$api$get_path" BENCH_ETAG="$etag")")
   rows+=("$(run_wrk "(b) HTTP floor, If-None-Match: 304" "$c" "$t" if-none-match.lua "http://127.0.0.1:$floor_port$get_path" BENCH_ETAG="${floor_etag:-\"floor\"}")")
@@ -183,13 +193,6 @@ for c in "${write_connections[@]}"; do
 done
 api_peak=$(( $(peak_kb "$api_pid") / 1024 ))
 floor_peak=$(( $(peak_kb "$floor_pid") / 1024 ))
-
-# (a) again with the response cache off: every request runs the search in the database.
-stop_api
-start_api Catalog__ResponseCache__Enabled=false
-for c in "${connections[@]}"; do
-  rows+=("$(run_wrk "(a) API list, response cache off" "$c" "$(( c < 2 ? 1 : 2 ))" get.lua "$api$list_path")")
-done
 
 # COPY of the export's rows, timed like one export.
 query="SELECT v.document::text FROM therapies t JOIN therapy_versions v ON v.therapy_id = t.id AND v.version = t.version WHERE t.deleted_at IS NULL ORDER BY t.id"

@@ -59,9 +59,7 @@ public class MigrationTests
         await db.OpenAsync();
         await db.ExecuteAsync("""
             DROP STATISTICS therapies_facet_columns;
-            DROP TRIGGER therapy_approvals_facet_sets ON therapy_approvals;
-            DROP TRIGGER therapy_indications_facet_sets ON therapy_indications;
-            DROP FUNCTION therapies_facet_sets_changed();
+            DROP FUNCTION therapies_facet_sets_changed() CASCADE; -- and its triggers
             DROP FUNCTION therapies_facet_sets_refresh(uuid);
             ALTER TABLE therapies DROP COLUMN regulators, DROP COLUMN approval_years;
             DELETE FROM schemaversions WHERE scriptname = 'migrations/0006_facets.sql';

@@ -45,10 +45,9 @@ public class SearchQueryPlanTests(ITestOutputHelper output)
                'synthetic-root-' || (n % 20 + 1)
         FROM generate_series(1, 20000) AS n;
         -- first_approved_on, regulators and approval_years are written directly below, from the same
-        -- formulas as the children; the per-row triggers would only repeat them.
-        ALTER TABLE therapy_approvals DISABLE TRIGGER therapy_approvals_first_approved_on;
-        ALTER TABLE therapy_approvals DISABLE TRIGGER therapy_approvals_facet_sets;
-        ALTER TABLE therapy_indications DISABLE TRIGGER therapy_indications_facet_sets;
+        -- formulas as the children; the children's triggers (USER: not the foreign keys') would only repeat them.
+        ALTER TABLE therapy_approvals DISABLE TRIGGER USER;
+        ALTER TABLE therapy_indications DISABLE TRIGGER USER;
         INSERT INTO therapies (id, slug, proprietary_name, proper_name, manufacturer, modality, cell_source, target, route,
                                requires_leukapheresis, requires_lymphodepletion, rems, status, version, created_at, updated_at, first_approved_on,
                                regulators, approval_years)
@@ -66,9 +65,8 @@ public class SearchQueryPlanTests(ITestOutputHelper output)
         INSERT INTO therapy_approvals (therapy_id, ordinal, regulator, approved_on, status)
         SELECT md5('synthetic' || n)::uuid, 1, 'FDA', DATE '2000-01-01' + (n % 9000), 'approved'
         FROM generate_series(1, 1000000) AS n;
-        ALTER TABLE therapy_approvals ENABLE TRIGGER therapy_approvals_first_approved_on;
-        ALTER TABLE therapy_approvals ENABLE TRIGGER therapy_approvals_facet_sets;
-        ALTER TABLE therapy_indications ENABLE TRIGGER therapy_indications_facet_sets;
+        ALTER TABLE therapy_approvals ENABLE TRIGGER USER;
+        ALTER TABLE therapy_indications ENABLE TRIGGER USER;
         """;
 
     public static TheoryData<string, TherapyFilterRequest, string> Cases => new()
