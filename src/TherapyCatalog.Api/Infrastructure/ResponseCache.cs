@@ -26,7 +26,7 @@ public static class ResponseCache
 {
     public const string Policy = "catalog-reads";
 
-    /// <summary>Entries are also dropped after this long: it bounds the memory of epochs gone by, not freshness.</summary>
+    /// <summary>Entries are also dropped after this long: a backstop for memory, not for freshness.</summary>
     public static readonly TimeSpan Expiry = TimeSpan.FromMinutes(5);
 
     public static IServiceCollection AddCatalogResponseCache(this IServiceCollection services) =>
@@ -43,10 +43,16 @@ public static class ResponseCache
     public static TBuilder CachedPerEpoch<TBuilder>(this TBuilder builder)
         where TBuilder : IEndpointConventionBuilder => builder.CacheOutput(Policy);
 
-    /// <summary>Keys an entry by the epoch read before the request ran; stores it only if no change was signalled since.</summary>
-    private sealed class EpochPolicy(ChangeSignal signal, IConfiguration configuration) : IOutputCachePolicy
+    /// <summary>
+    /// Keys an entry by the epoch read before the request ran; stores it only if no change was
+    /// signalled since. Entries of an epoch gone by can never be looked up again: the first request
+    /// that sees a new epoch evicts the previous one's (tagged with it), rather than leave them to
+    /// expire while writes keep the epoch moving.
+    /// </summary>
+    private sealed class EpochPolicy(ChangeSignal signal, IOutputCacheStore store, IConfiguration configuration) : IOutputCachePolicy
     {
         private static readonly object EpochItem = new();
+        private long _lastEpoch = -1;
 
         private readonly bool _enabled =
             configuration.GetValue("Catalog:ResponseCache:Enabled", true)
@@ -57,8 +63,14 @@ public static class ResponseCache
             signal.StartListening();
             if (_enabled && signal.Epoch is { } epoch)
             {
-                context.CacheVaryByRules.VaryByValues["epoch"] = epoch.ToString(CultureInfo.InvariantCulture);
+                var tag = Tag(epoch);
+                context.CacheVaryByRules.VaryByValues["epoch"] = tag;
+                context.Tags.Add(tag);
                 context.HttpContext.Items[EpochItem] = epoch;
+                if (Interlocked.Exchange(ref _lastEpoch, epoch) is var previous && previous != epoch && previous >= 0)
+                {
+                    _ = store.EvictByTagAsync(Tag(previous), CancellationToken.None).AsTask();
+                }
             }
             else
             {
@@ -68,6 +80,8 @@ public static class ResponseCache
 
             return ValueTask.CompletedTask;
         }
+
+        private static string Tag(long epoch) => "epoch-" + epoch.ToString(CultureInfo.InvariantCulture);
 
         public ValueTask ServeFromCacheAsync(OutputCacheContext context, CancellationToken cancellationToken) => ValueTask.CompletedTask;
 
