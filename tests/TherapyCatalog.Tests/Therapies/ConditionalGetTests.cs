@@ -20,10 +20,8 @@ public class ConditionalGetTests(CatalogApiFactory api) : IClassFixture<CatalogA
         var key = await TestApiKeys.CreateAsync(api, ["catalog:write"], name: "conditional-get");
         var slug = CatalogWriter.NewSlug("conditional");
         var body = NewCarT(slug);
-        var response = await _client.SendAsync(Request(HttpMethod.Post, "/v1/therapies", key, Body(body)));
-        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
-        var id = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("id").GetString()!;
-        return (key, id, slug, response.Headers.ETag!.ToString(), body);
+        var (id, etag) = await TherapyBodies.CreateAsync(_client, key, body);
+        return (key, id, slug, etag, body);
     }
 
     private async Task<HttpResponseMessage> GetAsync(string idOrSlug, string etag)

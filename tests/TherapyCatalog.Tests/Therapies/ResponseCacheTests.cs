@@ -1,5 +1,4 @@
 using System.Net;
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using Dapper;
 using TherapyCatalog.Tests.Infrastructure;
@@ -42,10 +41,8 @@ public class ResponseCacheTests(CatalogApiFactory api) : IClassFixture<CatalogAp
     {
         var key = await TestApiKeys.CreateAsync(api, ["catalog:write"], name: "response-cache");
         var body = NewCarT(CatalogWriter.NewSlug("cached"));
-        var response = await _client.SendAsync(Request(HttpMethod.Post, "/v1/therapies", key, Body(body)));
-        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
-        var id = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("id").GetString()!;
-        return (key, id, response.Headers.ETag!.ToString(), body);
+        var (id, etag) = await TherapyBodies.CreateAsync(_client, key, body);
+        return (key, id, etag, body);
     }
 
     [Fact]

@@ -8,9 +8,10 @@ using static TherapyCatalog.Tests.Therapies.TherapyBodies;
 namespace TherapyCatalog.Tests.Therapies;
 
 /// <summary>
-/// The regulator and approval-year facets read sets kept on each therapy row by triggers on the
-/// child tables (0006_facets.sql); the list filters read the child tables. These tests change the
-/// children, through the API and by hand, and check that the two still agree.
+/// The regulator and approval-year facets (and the regulator filter) read sets kept on each therapy
+/// row by triggers on the child tables (0006_facets.sql). These tests change the children, through
+/// the API and by hand, and check the facets against the lists, and the sets against a formula over
+/// the children written here independently of the migration.
 /// </summary>
 public class SearchFacetWriteTests(CatalogApiFactory api) : IClassFixture<CatalogApiFactory>
 {

@@ -1,5 +1,7 @@
+using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 
 namespace TherapyCatalog.Tests.Therapies;
@@ -40,6 +42,15 @@ public static class TherapyBodies
         ["status"] = "active",
         ["sources"] = new JsonArray("https://example.org/label"),
     };
+
+    /// <summary>Creates <paramref name="body"/> through the API with <paramref name="apiKey"/> (asserting 201); returns the new therapy's id and ETag.</summary>
+    public static async Task<(string Id, string ETag)> CreateAsync(HttpClient client, string apiKey, JsonObject body)
+    {
+        var response = await client.SendAsync(Request(HttpMethod.Post, "/v1/therapies", apiKey, Body(body)));
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        var id = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("id").GetString()!;
+        return (id, response.Headers.ETag!.ToString());
+    }
 
     public static StringContent Body(JsonNode body, string mediaType = "application/json") =>
         new(body.ToJsonString(), Encoding.UTF8, new MediaTypeHeaderValue(mediaType));

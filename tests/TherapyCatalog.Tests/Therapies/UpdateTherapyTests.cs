@@ -14,10 +14,8 @@ public class UpdateTherapyTests(CatalogApiFactory api) : IClassFixture<CatalogAp
     {
         var key = await TestApiKeys.CreateAsync(api, ["catalog:write"], name: "curator-2");
         var body = NewCarT();
-        var response = await _client.SendAsync(Request(HttpMethod.Post, "/v1/therapies", key, Body(body)));
-        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
-        var id = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("id").GetString()!;
-        return (key, id, response.Headers.ETag!.ToString(), body);
+        var (id, etag) = await TherapyBodies.CreateAsync(_client, key, body);
+        return (key, id, etag, body);
     }
 
     [Fact]
