@@ -1,25 +1,30 @@
+using Microsoft.Extensions.Options;
+using TherapyCatalog.Api.ApiKeys;
 using TherapyCatalog.Api.Conditions;
 using TherapyCatalog.Api.Health;
 using TherapyCatalog.Api.Infrastructure;
-using TherapyCatalog.Api.Infrastructure.ApiKeys;
 using TherapyCatalog.Api.Sync;
 using TherapyCatalog.Api.Therapies;
 
 var builder = WebApplication.CreateBuilder(args);
 
+builder.Services.AddCatalogOptions(builder.Configuration);
 builder.Services.ConfigureHttpJsonOptions(options => CatalogJson.Configure(options.SerializerOptions));
 builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddCatalogDatabase(builder.Configuration);
-builder.Services.AddSingleton(OpaqueCursor.FromConfiguration(builder.Configuration));
+builder.Services.AddSingleton(sp => OpaqueCursor.FromOptions(sp.GetRequiredService<IOptions<CatalogOptions>>().Value));
 builder.Services.AddCatalogProblemDetails();
 builder.Services.AddCatalogValidation();
 builder.Services.AddCatalogApiKeys();
-builder.Services.AddCatalogRateLimits(builder.Configuration);
+builder.Services.AddCatalogRateLimits();
 builder.Services.AddCatalogResponseCache();
 builder.Services.AddCatalogHealthChecks();
 builder.Services.AddCatalogOpenApi();
-builder.Services.AddSync();
+builder.Services.AddChangeSignal();
+// Features; their data files load in this order (conditions before the therapies that name them).
+builder.Services.AddConditions();
 builder.Services.AddTherapies();
+builder.Services.AddSync();
 
 var app = builder.Build();
 

@@ -1,13 +1,41 @@
 using Dapper;
 using Npgsql;
+using TherapyCatalog.Api.Infrastructure;
 
 namespace TherapyCatalog.Api.Conditions;
 
 /// <summary>A condition as a data file in db/data/conditions holds it.</summary>
-public sealed record ConditionRecord(string Id, string Name, string? Icd10, IReadOnlyList<string> Synonyms, string? Parent);
-
-public static class ConditionData
+public sealed record ConditionRecord(string Id, string Name, string? Icd10, IReadOnlyList<string> Synonyms, string? Parent)
 {
+    /// <summary>An ICD-10(-CM) code or category, e.g. <c>C83.3</c> or <c>C82</c>.</summary>
+    public const string Icd10Pattern = @"^[A-TV-Z][0-9][0-9A-Z](\.[0-9A-Z]{1,4})?$";
+}
+
+/// <summary>The condition files of db/data/conditions: all of them in one transaction, since a parent may sit in another file.</summary>
+public sealed class ConditionData : ICatalogDataSet
+{
+    public string Folder => "conditions";
+
+    public async Task<int> ApplyAsync(NpgsqlConnection db, IReadOnlyList<CatalogDataFile> changed, CatalogData.Journal journal, CancellationToken ct)
+    {
+        var written = 0;
+        await using var tx = await db.BeginTransactionAsync(ct);
+        foreach (var file in changed)
+        {
+            var conditions = file.Parse<List<ConditionRecord>>();
+            await UpsertAsync(db, tx, conditions, ct);
+            await journal(tx, file);
+            written += conditions.Count;
+        }
+
+        await tx.CommitAsync(ct);
+        return written;
+    }
+
+    /// <summary>Every condition of the data files, by id (for examples, which need no database).</summary>
+    public static IReadOnlyDictionary<string, ConditionRecord> FromFiles() =>
+        CatalogData.Files("conditions").SelectMany(f => f.Parse<List<ConditionRecord>>()).ToDictionary(c => c.Id);
+
     // The parent key is deferred to commit, so the rows of a file may come in any order.
     private const string UpsertSql = """
         INSERT INTO conditions (id, name, icd10, synonyms, parent_id)

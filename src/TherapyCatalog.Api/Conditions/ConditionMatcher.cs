@@ -197,7 +197,7 @@ public static partial class ConditionMatcher
     [GeneratedRegex(" {2,}")]
     private static partial Regex Spaces();
 
-    [GeneratedRegex(TherapyCatalog.Api.Therapies.TherapyVocabulary.Icd10Pattern)]
+    [GeneratedRegex(ConditionRecord.Icd10Pattern)]
     private static partial Regex Icd10();
 }
 

@@ -4,7 +4,6 @@ using Dapper;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Npgsql;
 using TherapyCatalog.Api.Infrastructure;
-using TherapyCatalog.Api.Therapies;
 
 namespace TherapyCatalog.Api.Conditions;
 
@@ -26,8 +25,11 @@ public sealed record ConditionList(IReadOnlyList<ConditionItem> Items);
 
 public static class ConditionsApi
 {
-    public const int DefaultLimit = 10;
-    public const int MaxLimit = 100;
+    public static readonly PageLimits Limits = new(Default: 10, Max: 100);
+
+    /// <summary>The conditions feature's services: its data files.</summary>
+    public static IServiceCollection AddConditions(this IServiceCollection services) =>
+        services.AddSingleton<ICatalogDataSet, ConditionData>();
 
     public static RouteGroupBuilder MapConditions(this IEndpointRouteBuilder app)
     {
@@ -35,6 +37,9 @@ public static class ConditionsApi
 
         group.MapGet("/", ListConditions)
             .CachedPerEpoch()
+            .WithParameterDoc("q", "Free text over names, proper name, target and conditions.")
+            .WithMetadata(Limits)
+            .WithCatalogCursorHeader()
             .WithName("ListConditions")
             .WithSummary("Conditions, or autocomplete for a typed condition")
             .WithDescription("Without `q`: conditions by name. With `q`: conditions whose name, synonym or ICD-10 code equals `q`, starts with it, has a word starting with it, or is close to it despite typos; best first. `limit` 1–100, default 10. `X-Catalog-Cursor` says which catalog state the counts reflect.");
@@ -117,11 +122,7 @@ public static class ConditionsApi
         string? q, string? limit, [FromKeyedServices(CatalogDatabase.Reads)] NpgsqlDataSource dataSource, OpaqueCursor cursors, HttpContext http, CancellationToken ct)
     {
         var errors = new Dictionary<string, string[]>();
-        var take = DefaultLimit;
-        if (limit is not null && (!int.TryParse(limit, NumberStyles.None, CultureInfo.InvariantCulture, out take) || take is < 1 or > MaxLimit))
-        {
-            errors["limit"] = [$"'limit' must be a whole number from 1 to {MaxLimit}."];
-        }
+        var take = Limits.Take(limit, errors);
 
         if (q is { Length: > ConditionMatcher.MaxQueryLength })
         {
@@ -146,7 +147,7 @@ public static class ConditionsApi
             else
             {
                 await db.ExecuteAsync(new CommandDefinition(PrepareSql, transaction: tx, cancellationToken: ct));
-                var like = FilteredTherapies.EscapeLike(query.Text);
+                var like = CatalogDatabase.EscapeLike(query.Text);
                 rows = [.. await db.QueryAsync<ConditionRow>(new CommandDefinition(
                     AutocompleteSql.Replace("{activeTherapyCount}", ActiveTherapyCountSql, StringComparison.Ordinal),
                     new

@@ -24,8 +24,10 @@ public static class HealthApi
 
     public static RouteGroupBuilder MapHealth(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/health").WithTags("Health");
+        // Probes are never rate limited: an orchestrator must always hear the answer.
+        var group = app.MapGroup("/health").WithTags("Health").DisableRateLimiting();
         group.MapGet("/live", Live)
+            .WithoutDatabase()
             .WithName("Live")
             .WithSummary("Liveness: the process answers")
             .WithDescription("Always 200 while the process runs; it does not touch the database.");

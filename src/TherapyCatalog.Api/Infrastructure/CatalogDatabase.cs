@@ -99,4 +99,8 @@ public static class CatalogDatabase
         _ when exception.InnerException is { } inner => IsUnavailable(inner),
         _ => false,
     };
+
+    /// <summary>A LIKE pattern matches the value literally: its wildcards and escape character are escaped.</summary>
+    public static string EscapeLike(string value) =>
+        value.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("%", "\\%", StringComparison.Ordinal).Replace("_", "\\_", StringComparison.Ordinal);
 }

@@ -1,22 +1,23 @@
 using System.Reflection;
 using DbUp;
 using DbUp.Engine.Output;
+using Microsoft.Extensions.Options;
 using Npgsql;
-using TherapyCatalog.Api.Infrastructure.ApiKeys;
 
 namespace TherapyCatalog.Api.Infrastructure;
 
-/// <summary>
-/// Brings a database up to date: the schema scripts of db/migrations through DbUp (journaled in
-/// <c>schemaversions</c>), then the catalog data of db/data. Instances starting together take
-/// turns under an advisory lock, so nothing is applied twice.
-/// </summary>
 public enum DatabasePreparation
 {
     Serve,
     MigrateOnly,
 }
 
+/// <summary>
+/// Brings a database up to date: the schema scripts of db/migrations through DbUp (journaled in
+/// <c>schemaversions</c>), then the catalog data of db/data, loaded by the features'
+/// <see cref="ICatalogDataSet"/>s in the order they were registered. Instances starting together
+/// take turns under an advisory lock, so nothing is applied twice.
+/// </summary>
 public static class CatalogMigrator
 {
     /// <summary>
@@ -26,11 +27,12 @@ public static class CatalogMigrator
     public static async Task<DatabasePreparation> PrepareDatabaseAsync(this WebApplication app, string[] args)
     {
         var migrateOnly = args.Contains("--migrate-only");
-        if (migrateOnly || app.Configuration.GetValue("Catalog:MigrateOnStartup", true))
+        var options = app.Services.GetRequiredService<IOptions<CatalogOptions>>().Value;
+        if (migrateOnly || options.MigrateOnStartup)
         {
             await MigrateWhenReachableAsync(
-                CatalogDatabase.ConnectionString(app.Configuration), TimeProvider.System, app.Logger,
-                TimeSpan.FromSeconds(app.Configuration.GetValue("Catalog:MigrationPatienceSeconds", 30)));
+                CatalogDatabase.ConnectionString(app.Configuration), [.. app.Services.GetServices<ICatalogDataSet>()],
+                TimeProvider.System, app.Logger, TimeSpan.FromSeconds(options.MigrationPatienceSeconds));
         }
 
         if (migrateOnly)
@@ -38,13 +40,14 @@ public static class CatalogMigrator
             return DatabasePreparation.MigrateOnly;
         }
 
-        await ApiKeyAuthentication.InstallBootstrapKeyAsync(app.Configuration, app.Services.GetRequiredService<NpgsqlDataSource>());
+        await ApiKeyAuthentication.InstallBootstrapKeyAsync(options.BootstrapApiKey, app.Services.GetRequiredService<NpgsqlDataSource>());
         return DatabasePreparation.Serve;
     }
 
     private const long MigrationLockKey = 0x7468_6572_6170_79; // "therapy"
 
-    public static async Task MigrateAsync(string connectionString, TimeProvider clock, ILogger logger, CancellationToken ct = default)
+    public static async Task MigrateAsync(
+        string connectionString, IReadOnlyList<ICatalogDataSet> data, ILogger logger, CancellationToken ct = default)
     {
         EnsureDatabase.For.PostgresqlDatabase(connectionString, new UpgradeLogger(logger));
 
@@ -70,19 +73,21 @@ public static class CatalogMigrator
             throw new InvalidOperationException($"Migration {upgrade.ErrorScript?.Name} failed: {upgrade.Error.Message}", upgrade.Error);
         }
 
-        await CatalogDataLoader.LoadAsync(dataSource, clock, logger, ct);
+        await CatalogData.LoadAsync(dataSource, data, logger, ct);
         // Closing the connection releases the advisory lock.
     }
 
     /// <summary>Waits for the database to answer (it may still be starting), then migrates.</summary>
-    public static async Task MigrateWhenReachableAsync(string connectionString, TimeProvider clock, ILogger logger, TimeSpan patience, CancellationToken ct = default)
+    public static async Task MigrateWhenReachableAsync(
+        string connectionString, IReadOnlyList<ICatalogDataSet> data, TimeProvider clock, ILogger logger, TimeSpan patience,
+        CancellationToken ct = default)
     {
         var deadline = clock.GetUtcNow() + patience;
         while (true)
         {
             try
             {
-                await MigrateAsync(connectionString, clock, logger, ct);
+                await MigrateAsync(connectionString, data, logger, ct);
                 return;
             }
             catch (Exception e) when (CatalogDatabase.IsUnavailable(e) && clock.GetUtcNow() < deadline)

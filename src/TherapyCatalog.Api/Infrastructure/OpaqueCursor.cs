@@ -15,8 +15,8 @@ public sealed class OpaqueCursor(byte[] key)
 {
     private const int MacLength = 16;
 
-    public static OpaqueCursor FromConfiguration(IConfiguration configuration) =>
-        new(Encoding.UTF8.GetBytes(configuration["Catalog:CursorKey"] is { Length: > 0 } key ? key : "therapy-catalog-default-cursor-key"));
+    public static OpaqueCursor FromOptions(CatalogOptions options) =>
+        new(Encoding.UTF8.GetBytes(options.CursorKey is { Length: > 0 } key ? key : "therapy-catalog-default-cursor-key"));
 
     public string Encode(string position)
     {

@@ -1,22 +1,22 @@
 using System.Reflection;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Globalization;
 using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.OpenApi;
 using Swashbuckle.AspNetCore.SwaggerGen;
-using TherapyCatalog.Api.Conditions;
-using TherapyCatalog.Api.Infrastructure.ApiKeys;
-using TherapyCatalog.Api.Sync;
-using TherapyCatalog.Api.Therapies;
 
 namespace TherapyCatalog.Api.Infrastructure;
 
 /// <summary>
 /// The OpenAPI document (Swashbuckle) at <c>/openapi/v1.json</c> and Swagger UI at <c>/swagger</c>.
-/// What the endpoint metadata cannot say is added here, in one place: parameter vocabularies and
-/// limits, the problem+json answers every route can give (429, 500, 503), response headers, the
-/// API-key scheme on the routes that need a key, and examples taken from real catalog records.
-/// Producing the document needs no database.
+/// The conventions every operation shares are added here: the problem+json answers every route can
+/// give (429, 500, 503), rate-limit and retry headers, page limits, and the API-key scheme on the
+/// routes that need a key. What is particular to a feature (its parameters' vocabularies and
+/// examples, its headers, its schema examples) the feature says itself, through
+/// <see cref="OpenApiDocs"/> on its endpoints or a filter it registers. Producing the document needs
+/// no database.
 /// </summary>
 public static class OpenApi
 {
@@ -55,7 +55,7 @@ public static class OpenApi
             });
             options.DocumentFilter<CatalogDocumentFilter>();
             options.OperationFilter<CatalogOperationFilter>();
-            options.SchemaFilter<CatalogSchemaFilter>();
+            options.SchemaFilter<NullableReferenceSchemaFilter>();
             var xml = Path.Combine(AppContext.BaseDirectory, "TherapyCatalog.Api.xml");
             if (File.Exists(xml))
             {
@@ -128,58 +128,39 @@ public static class OpenApi
         }
     }
 
-    /// <summary>Parameters, answers, headers and security of each operation.</summary>
+    /// <summary>
+    /// Parameters, answers, headers and security of each operation: first what the endpoint's own
+    /// feature says (<see cref="OpenApiDocs"/> metadata), then the conventions every operation shares.
+    /// </summary>
     private sealed class CatalogOperationFilter : IOperationFilter
     {
-        // Query parameters whose values come from a closed vocabulary.
-        private static readonly Dictionary<string, string[]> Vocabularies = new(StringComparer.OrdinalIgnoreCase)
-        {
-            ["modality"] = TherapyVocabulary.Modalities,
-            ["cellSource"] = TherapyVocabulary.CellSources,
-            ["delivery"] = TherapyVocabulary.Deliveries,
-            ["mechanism"] = TherapyVocabulary.Mechanisms,
-            ["vector"] = TherapyVocabulary.Vectors,
-            ["route"] = TherapyVocabulary.Routes,
-            ["regulator"] = TherapyVocabulary.Regulators,
-            ["status"] = TherapyFilterRequestValidator.StatusValues,
-            ["sort"] = TherapyListApi.Sorts,
-            ["format"] = ["ndjson", "csv"],
-        };
-
-        private static readonly Dictionary<string, string> Descriptions = new(StringComparer.OrdinalIgnoreCase)
-        {
-            ["condition"] = "What a person would type: a condition's name, an abbreviation (`SMA`, `DLBCL`), a lay term (`blood cancer`), a misspelling (`lymphona`) or an ICD-10 code or prefix (`C83`). A broader condition reaches its subtypes. Results carry `matchedConditions`.",
-            ["q"] = "Free text over names, proper name, target and conditions.",
-            ["target"] = "Gene or antigen, e.g. `CD19`, `BCMA` (case-insensitive). Repeat for OR.",
-            ["manufacturer"] = "Part of the license holder's name (case-insensitive). Repeat for OR.",
-            ["approvedFrom"] = "Only therapies with an approval on or after this date (YYYY-MM-DD).",
-            ["approvedTo"] = "Only therapies with an approval on or before this date (YYYY-MM-DD).",
-            ["cursor"] = "The `nextCursor` of the previous page, as given (opaque and tamper-evident; the same filters and sort must be sent).",
-            ["after"] = "A `cursor` from the feed or an export's `X-Catalog-Cursor`; none to start from the beginning.",
-            ["wait"] = "Long poll: with no new change, wait up to this many seconds (0–30) for one.",
-            ["idOrSlug"] = "The therapy's uuid or slug, e.g. `kymriah`.",
-        };
-
         public void Apply(OpenApiOperation operation, OperationFilterContext context)
         {
-            var path = "/" + context.ApiDescription.RelativePath?.TrimEnd('/');
+            var metadata = context.ApiDescription.ActionDescriptor.EndpointMetadata;
             foreach (var parameter in (operation.Parameters ?? []).OfType<OpenApiParameter>())
             {
-                Describe(parameter, path);
-                if (parameter.Name == "idOrSlug" && context.ApiDescription.HttpMethod != "GET")
-                {
-                    parameter.Description = "The therapy's id (uuid). Writes do not take a slug: a slug can pass to another therapy, an id never does.";
-                    parameter.Example = CatalogExamples.Therapy("kymriah")["id"]!.DeepClone();
-                }
-                else if (parameter.Name == "idOrSlug")
-                {
-                    parameter.Example = JsonValue.Create("kymriah");
-                }
+                parameter.Name = JsonNamingPolicy.CamelCase.ConvertName(parameter.Name!);
+            }
+
+            foreach (var doc in metadata.OfType<OpenApiOperationDoc>())
+            {
+                doc.Apply(operation, context);
+            }
+
+            if (metadata.OfType<PageLimits>().LastOrDefault() is { } limits
+                && operation.Parameters?.OfType<OpenApiParameter>().FirstOrDefault(p => p.Name == "limit") is { Schema: OpenApiSchema schema } limit)
+            {
+                schema.Type = JsonSchemaType.Integer;
+                schema.Format = "int32";
+                schema.Minimum = "1";
+                schema.Maximum = limits.Max.ToString(CultureInfo.InvariantCulture);
+                schema.Default = JsonValue.Create(limits.Default);
+                limit.Description = $"Items per page, 1–{limits.Max} (default {limits.Default}).";
             }
 
             var responses = operation.Responses ??= new OpenApiResponses();
-            var touchesDatabase = path != "/health/live";
-            var rateLimited = !path.StartsWith("/health", StringComparison.Ordinal);
+            var touchesDatabase = !metadata.OfType<WithoutDatabaseMetadata>().Any();
+            var rateLimited = !metadata.OfType<DisableRateLimitingAttribute>().Any();
             if (rateLimited)
             {
                 responses.TryAdd("429", new OpenApiResponse { Description = "Too many requests for this client or key; `Retry-After` says when to retry." });
@@ -214,19 +195,10 @@ public static class OpenApi
                     };
                 }
 
-                AddHeaders(answer, status, path, rateLimited);
-                if (path == "/v1/export" && status == "200" && answer.Content is { } exported)
-                {
-                    exported["application/x-ndjson"] = new OpenApiMediaType
-                    {
-                        Schema = new OpenApiSchemaReference(nameof(Therapy), context.Document),
-                        Example = null,
-                    };
-                    answer.Description = "The catalog, streamed: NDJSON has one Therapy document per line (the schema is a line's); CSV has one row per therapy with arrays flattened as README describes.";
-                }
+                AddHeaders(answer, status, rateLimited);
             }
 
-            if (context.ApiDescription.ActionDescriptor.EndpointMetadata.OfType<IAuthorizeData>().Any())
+            if (metadata.OfType<IAuthorizeData>().Any())
             {
                 operation.Security =
                 [
@@ -235,83 +207,12 @@ public static class OpenApi
             }
         }
 
-        private static void Describe(OpenApiParameter parameter, string path)
-        {
-            parameter.Name = JsonNamingPolicy.CamelCase.ConvertName(parameter.Name!);
-            if (Descriptions.TryGetValue(parameter.Name, out var description))
-            {
-                parameter.Description ??= description;
-            }
-
-            if (parameter.Schema is not OpenApiSchema schema)
-            {
-                return;
-            }
-
-            var values = schema.Type?.HasFlag(JsonSchemaType.Array) == true ? schema.Items as OpenApiSchema : schema;
-            if (values is not null && Vocabularies.TryGetValue(parameter.Name, out var vocabulary))
-            {
-                values.Enum = [.. vocabulary.Select(v => (JsonNode)JsonValue.Create(v)!)];
-                parameter.Description ??= schema.Type?.HasFlag(JsonSchemaType.Array) == true
-                    ? "Repeat the parameter for OR within it; different parameters combine with AND."
-                    : null;
-            }
-
-            if (parameter.Name is "approvedFrom" or "approvedTo")
-            {
-                schema.Format = "date";
-            }
-
-            if (parameter.Name == "limit")
-            {
-                var (max, fallback) = path switch
-                {
-                    "/v1/changes" => (1000, 100),
-                    "/v1/conditions" => (100, 10),
-                    _ => (TherapyListApi.MaxLimit, TherapyListApi.DefaultLimit),
-                };
-                schema.Type = JsonSchemaType.Integer;
-                schema.Format = "int32";
-                schema.Minimum = "1";
-                schema.Maximum = max.ToString(System.Globalization.CultureInfo.InvariantCulture);
-                schema.Default = JsonValue.Create(fallback);
-                parameter.Description = $"Items per page, 1–{max} (default {fallback}).";
-            }
-
-            if (parameter.Name == "wait")
-            {
-                schema.Type = JsonSchemaType.Integer;
-                schema.Format = "int32";
-                schema.Minimum = "0";
-                schema.Maximum = "30";
-            }
-        }
-
-        private static void AddHeaders(OpenApiResponse answer, string status, string path, bool rateLimited)
+        private static void AddHeaders(OpenApiResponse answer, string status, bool rateLimited)
         {
             var headers = answer.Headers ??= new Dictionary<string, IOpenApiHeader>();
-            void Add(string name, string description) =>
-                headers[name] = new OpenApiHeader { Description = description, Schema = new OpenApiSchema { Type = JsonSchemaType.String } };
-
-            var singleTherapy = path.StartsWith("/v1/therapies/{", StringComparison.Ordinal) && !path.EndsWith("/history", StringComparison.Ordinal);
-            if (singleTherapy && status is "200" or "201" or "304")
-            {
-                Add("ETag", "The version's entity tag, `\"<id>-<version>\"`; send it in If-None-Match (reads) or If-Match (writes).");
-            }
-
             if (status == "201")
             {
-                Add("Location", "Where the created resource lives.");
-            }
-
-            if (status == "200" && path == "/v1/therapies")
-            {
-                Add("Link", "`<next page URL>; rel=\"next\"` while more items remain.");
-            }
-
-            if (status == "200" && path is "/v1/therapies" or "/v1/facets" or "/v1/conditions" or "/v1/export")
-            {
-                Add("X-Catalog-Cursor", "The change-feed position this answer reflects: follow `GET /v1/changes?after=` from it.");
+                headers["Location"] = OpenApiDocs.Header("Where the created resource lives.");
             }
 
             if (status is "429" or "503")
@@ -325,8 +226,8 @@ public static class OpenApi
 
             if (rateLimited && status != "500")
             {
-                Add("RateLimit-Policy", "The rate limit that applies, e.g. `\"reads\";q=6000;w=60` (IETF draft-ietf-httpapi-ratelimit-headers).");
-                Add("RateLimit", "What is left of it, e.g. `\"reads\";r=5999;t=42`.");
+                headers["RateLimit-Policy"] = OpenApiDocs.Header("The rate limit that applies, e.g. `\"reads\";q=6000;w=60` (IETF draft-ietf-httpapi-ratelimit-headers).");
+                headers["RateLimit"] = OpenApiDocs.Header("What is left of it, e.g. `\"reads\";r=5999;t=42`.");
             }
         }
 
@@ -350,24 +251,10 @@ public static class OpenApi
         };
     }
 
-    /// <summary>Examples from real catalog records (the data files), null where C# allows it, and the list item's shape.</summary>
-    private sealed class CatalogSchemaFilter : ISchemaFilter
+    /// <summary>A nullable member whose type is a component is a bare $ref in the generated schema; say that null is allowed too.</summary>
+    private sealed class NullableReferenceSchemaFilter : ISchemaFilter
     {
         private static readonly NullabilityInfoContext Nullability = new();
-
-        // A nullable member whose type is a component is a bare $ref in the generated schema; say that null is allowed too.
-        private static void AllowNullReferences(OpenApiSchema schema, Type type)
-        {
-            foreach (var (name, property) in (schema.Properties ?? new Dictionary<string, IOpenApiSchema>()).ToList())
-            {
-                var member = type.GetProperty(name, BindingFlags.Public | BindingFlags.Instance | BindingFlags.IgnoreCase);
-                if (property is OpenApiSchemaReference reference && member is not null
-                    && Nullability.Create(member).ReadState == NullabilityState.Nullable)
-                {
-                    schema.Properties![name] = new OpenApiSchema { OneOf = [reference, new OpenApiSchema { Type = JsonSchemaType.Null }] };
-                }
-            }
-        }
 
         public void Apply(IOpenApiSchema schema, SchemaFilterContext context)
         {
@@ -376,51 +263,14 @@ public static class OpenApi
                 return;
             }
 
-            AllowNullReferences(target, context.Type);
-
-            if (context.Type == typeof(Therapy))
+            foreach (var (name, property) in (target.Properties ?? new Dictionary<string, IOpenApiSchema>()).ToList())
             {
-                target.Example = CatalogExamples.Therapy("kymriah");
-            }
-            else if (context.Type == typeof(TherapyInput))
-            {
-                target.Example = CatalogExamples.Input("zolgensma");
-            }
-            else if (context.Type == typeof(TherapyPage))
-            {
-                // Items are therapies, each with the conditions it matched (built in SQL, so described here):
-                // the Therapy schema's members plus matchedConditions.
-                context.SchemaGenerator.GenerateSchema(typeof(Therapy), context.SchemaRepository);
-                var therapy = (OpenApiSchema)context.SchemaRepository.Schemas[nameof(Therapy)];
-                var item = new OpenApiSchema
+                var member = context.Type.GetProperty(name, BindingFlags.Public | BindingFlags.Instance | BindingFlags.IgnoreCase);
+                if (property is OpenApiSchemaReference reference && member is not null
+                    && Nullability.Create(member).ReadState == NullabilityState.Nullable)
                 {
-                    Type = JsonSchemaType.Object,
-                    AdditionalProperties = therapy.AdditionalProperties,
-                    AdditionalPropertiesAllowed = therapy.AdditionalPropertiesAllowed,
-                    Required = new HashSet<string>(therapy.Required ?? new HashSet<string>()),
-                    Properties = new Dictionary<string, IOpenApiSchema>(therapy.Properties ?? new Dictionary<string, IOpenApiSchema>())
-                    {
-                        ["matchedConditions"] = new OpenApiSchema
-                        {
-                            Type = JsonSchemaType.Array,
-                            Description = "With `condition` or `q`: which conditions matched this therapy, how (exact, synonym, code-prefix, word, descendant, fuzzy ...), by which term, and via which broader condition.",
-                            Items = context.SchemaGenerator.GenerateSchema(typeof(MatchedCondition), context.SchemaRepository),
-                        },
-                    },
-                };
-                target.Properties!["items"] = new OpenApiSchema { Type = JsonSchemaType.Array, Items = item };
-            }
-            else if (context.Type == typeof(ChangeItem))
-            {
-                target.Example = new JsonObject
-                {
-                    ["cursor"] = "YzE6NzkzOjUzSeKjRNNEFL0R3btrisPi5w",
-                    ["kind"] = "upsert",
-                    ["therapyId"] = CatalogExamples.Therapy("zolgensma")["id"]!.DeepClone(),
-                    ["version"] = 1,
-                    ["changedAt"] = "2026-11-25T16:13:23.074237Z",
-                    ["therapy"] = CatalogExamples.Therapy("zolgensma"),
-                };
+                    target.Properties![name] = new OpenApiSchema { OneOf = [reference, new OpenApiSchema { Type = JsonSchemaType.Null }] };
+                }
             }
         }
     }

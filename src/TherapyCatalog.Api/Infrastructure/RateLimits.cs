@@ -5,7 +5,7 @@ using System.Text;
 using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.RateLimiting;
-using TherapyCatalog.Api.Infrastructure.ApiKeys;
+using Microsoft.Extensions.Options;
 
 namespace TherapyCatalog.Api.Infrastructure;
 
@@ -17,18 +17,12 @@ namespace TherapyCatalog.Api.Infrastructure;
 /// </summary>
 public sealed class CatalogRateLimiter
 {
-    public sealed class Settings
-    {
-        public int ReadsPerMinute { get; set; } = 6000;
-        public int WritesPerMinute { get; set; } = 600;
-    }
-
     private static readonly TimeSpan Window = TimeSpan.FromMinutes(1);
-    private readonly Settings _settings;
+    private readonly CatalogOptions.RateLimitOptions _settings;
     private readonly TimeProvider _clock;
     private readonly ConcurrentDictionary<string, DateTimeOffset> _windowStarts = new();
 
-    public CatalogRateLimiter(Settings settings, TimeProvider clock)
+    public CatalogRateLimiter(CatalogOptions.RateLimitOptions settings, TimeProvider clock)
     {
         _settings = settings;
         _clock = clock;
@@ -55,9 +49,9 @@ public sealed class CatalogRateLimiter
 
     private static (string? Policy, string Partition) Classify(HttpContext http)
     {
-        if (http.Request.Path.StartsWithSegments("/health"))
+        if (http.GetEndpoint()?.Metadata.GetMetadata<DisableRateLimitingAttribute>() is not null)
         {
-            return (null, "health");
+            return (null, "unlimited");
         }
 
         var client = http.Connection.RemoteIpAddress?.ToString() ?? "unknown";
@@ -122,10 +116,10 @@ public sealed class CatalogRateLimiter
 
 public static class RateLimits
 {
-    public static IServiceCollection AddCatalogRateLimits(this IServiceCollection services, IConfiguration configuration)
+    public static IServiceCollection AddCatalogRateLimits(this IServiceCollection services)
     {
         services.AddSingleton(sp => new CatalogRateLimiter(
-            configuration.GetSection("Catalog:RateLimits").Get<CatalogRateLimiter.Settings>() ?? new CatalogRateLimiter.Settings(), sp.GetRequiredService<TimeProvider>()));
+            sp.GetRequiredService<IOptions<CatalogOptions>>().Value.RateLimits, sp.GetRequiredService<TimeProvider>()));
         services.AddRateLimiter(_ => { });
         services.AddOptions<RateLimiterOptions>().Configure<CatalogRateLimiter>((options, limits) =>
         {

@@ -1,6 +1,6 @@
 using System.Globalization;
 using Microsoft.AspNetCore.OutputCaching;
-using TherapyCatalog.Api.Sync;
+using Microsoft.Extensions.Options;
 
 namespace TherapyCatalog.Api.Infrastructure;
 
@@ -49,13 +49,14 @@ public static class ResponseCache
     /// that sees a new epoch evicts the previous one's (tagged with it), rather than leave them to
     /// expire while writes keep the epoch moving.
     /// </summary>
-    private sealed class EpochPolicy(ChangeSignal signal, IOutputCacheStore store, IConfiguration configuration) : IOutputCachePolicy
+    private sealed class EpochPolicy(ChangeSignal signal, IOutputCacheStore store, IOptions<CatalogOptions> options, IConfiguration configuration)
+        : IOutputCachePolicy
     {
         private static readonly object EpochItem = new();
         private long _lastEpoch = -1;
 
         private readonly bool _enabled =
-            configuration.GetValue("Catalog:ResponseCache:Enabled", true)
+            options.Value.ResponseCache.Enabled
             && string.IsNullOrWhiteSpace(configuration.GetConnectionString(CatalogDatabase.ReadConnectionStringName));
 
         public ValueTask CacheRequestAsync(OutputCacheContext context, CancellationToken cancellationToken)

@@ -2,7 +2,6 @@ using System.Text.Json;
 using System.Text.RegularExpressions;
 using FluentValidation;
 using FluentValidation.Results;
-using TherapyCatalog.Api.Therapies;
 
 namespace TherapyCatalog.Api.Infrastructure;
 
@@ -12,7 +11,6 @@ public static partial class Validation
     {
         // Messages and error keys name members as clients write them: 'cellSource', not 'Cell Source'.
         ValidatorOptions.Global.DisplayNameResolver = (_, member, _) => member is null ? null : JsonNamingPolicy.CamelCase.ConvertName(member.Name);
-        services.AddSingleton<IValidator<TherapyInput>, TherapyInputValidator>();
         return services;
     }
 

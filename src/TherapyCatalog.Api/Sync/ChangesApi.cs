@@ -48,8 +48,7 @@ internal sealed class TherapyDocumentConverter : JsonConverter<TherapyDocument>
 
 public static class ChangesApi
 {
-    public const int DefaultLimit = 100;
-    public const int MaxLimit = 1000;
+    public static readonly PageLimits Limits = new(Default: 100, Max: 1000);
     public const int MaxWaitSeconds = 30;
 
     /// <summary>How often a long poll looks again when no notification arrives (the watermark moves silently on rollback).</summary>
@@ -102,33 +101,34 @@ public static class ChangesApi
         LIMIT 1
         """;
 
-    public static async Task<Results<Ok<ChangesPage>, ProblemHttpResult>> GetChanges(
-        string? after, int? limit, int? wait, NpgsqlDataSource dataSource, OpaqueCursor cursors, ChangeSignal signal,
+    public static async Task<Results<Ok<ChangesPage>, ValidationProblem, ProblemHttpResult>> GetChanges(
+        string? after, string? limit, string? wait, NpgsqlDataSource dataSource, OpaqueCursor cursors, ChangeSignal signal,
         TimeProvider clock, CancellationToken ct)
     {
-        var take = limit ?? DefaultLimit;
-        if (take is < 1 or > MaxLimit)
+        var errors = new Dictionary<string, string[]>();
+        var take = Limits.Take(limit, errors);
+        var waitSeconds = 0;
+        if (wait is not null && (!int.TryParse(wait, NumberStyles.None, CultureInfo.InvariantCulture, out waitSeconds) || waitSeconds > MaxWaitSeconds))
         {
-            return BadRequest("Invalid limit", $"limit must be between 1 and {MaxLimit}.");
-        }
-
-        var waitSeconds = wait ?? 0;
-        if (waitSeconds is < 0 or > MaxWaitSeconds)
-        {
-            return BadRequest("Invalid wait", $"wait is a number of seconds between 0 and {MaxWaitSeconds}.");
+            errors["wait"] = [$"'wait' must be a whole number of seconds from 0 to {MaxWaitSeconds}."];
         }
 
         var position = ChangeFeedPosition.Start;
         if (after is not null)
         {
-            if (ChangeFeedPosition.Decode(cursors, after) is not { } decoded)
+            if (ChangeFeedPosition.Decode(cursors, after) is { } decoded)
             {
-                return BadRequest(
-                    "Invalid cursor",
-                    "after must be a cursor this service handed out (a change's cursor, nextCursor or X-Catalog-Cursor), unaltered.");
+                position = decoded;
             }
+            else
+            {
+                errors["after"] = ["'after' must be a cursor this service handed out (a change's cursor, nextCursor or X-Catalog-Cursor), unaltered."];
+            }
+        }
 
-            position = decoded;
+        if (errors.Count > 0)
+        {
+            return TypedResults.ValidationProblem(errors, title: "Invalid change feed request");
         }
 
         var deadline = clock.GetUtcNow().AddSeconds(waitSeconds);
@@ -199,9 +199,6 @@ public static class ChangesApi
     private static string Txid(ChangeFeedPosition position) => position.TransactionId.ToString(CultureInfo.InvariantCulture);
 
     private static object Parameters(ChangeFeedPosition position) => new { Txid = Txid(position), Seq = position.Sequence };
-
-    private static ProblemHttpResult BadRequest(string title, string detail) =>
-        TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest, title: title, detail: detail);
 
     private sealed record PositionRow(string Txid, long Seq);
 

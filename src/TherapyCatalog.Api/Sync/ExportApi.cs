@@ -11,16 +11,15 @@ namespace TherapyCatalog.Api.Sync;
 
 public static class ExportApi
 {
-    public const string CursorHeader = "X-Catalog-Cursor";
     public const string NdjsonContentType = "application/x-ndjson";
     public const string CsvContentType = "text/csv";
 
-    private static readonly string[] Formats = ["ndjson", "csv"];
+    public static readonly string[] Formats = ["ndjson", "csv"];
 
     /// <summary>
-    /// The current document of every therapy that is not deleted. Run in the same REPEATABLE READ
-    /// snapshot as <see cref="ChangeFeedPosition.CurrentAsync"/>, so the rows and the cursor describe
-    /// one moment. Ordered by id so two exports of one state are identical.
+    /// The current document of every therapy that is not deleted. Run in the snapshot of
+    /// <see cref="CatalogSnapshot"/>, so the rows and the cursor describe one moment. Ordered by id
+    /// so two exports of one state are identical.
     /// </summary>
     private const string DocumentsSql = """
         SELECT v.document::text AS Document
@@ -63,14 +62,7 @@ public static class ExportApi
         Stream body, HttpResponse response, bool csv, bool gzip, NpgsqlDataSource dataSource, OpaqueCursor cursors, CancellationToken ct)
     {
         await using var db = await dataSource.OpenConnectionAsync(ct);
-        await using var tx = await db.BeginTransactionAsync(IsolationLevel.RepeatableRead, ct);
-        await using (var readOnly = new NpgsqlCommand("SET TRANSACTION READ ONLY", db, tx))
-        {
-            await readOnly.ExecuteNonQueryAsync(ct);
-        }
-
-        var position = await ChangeFeedPosition.CurrentAsync(db, tx, ct);
-        response.Headers[CursorHeader] = position.Encode(cursors);
+        await using var tx = await CatalogSnapshot.BeginAsync(db, response, cursors, ct);
         response.Headers.CacheControl = "no-store";
         response.Headers.Vary = HeaderNames.AcceptEncoding;
         if (gzip)

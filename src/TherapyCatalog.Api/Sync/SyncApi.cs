@@ -1,5 +1,8 @@
+using System.Text.Json.Nodes;
 using Microsoft.OpenApi;
 using Swashbuckle.AspNetCore.SwaggerGen;
+using TherapyCatalog.Api.Infrastructure;
+using TherapyCatalog.Api.Therapies;
 
 namespace TherapyCatalog.Api.Sync;
 
@@ -8,10 +11,12 @@ public static class SyncApi
 {
     public static IServiceCollection AddSync(this IServiceCollection services)
     {
-        services.AddSingleton<ChangeSignal>();
-        services.AddHostedService(provider => provider.GetRequiredService<ChangeSignal>());
-        // A feed entry's document is written through as raw JSON; the contract shows it as a Therapy.
-        services.Configure<SwaggerGenOptions>(options => options.MapType<TherapyDocument>(() => new OpenApiSchemaReference("Therapy")));
+        services.Configure<SwaggerGenOptions>(options =>
+        {
+            // A feed entry's document is written through as raw JSON; the contract shows it as a Therapy.
+            options.MapType<TherapyDocument>(() => new OpenApiSchemaReference(nameof(Therapy)));
+            options.SchemaFilter<ChangeItemExample>();
+        });
         return services;
     }
 
@@ -20,11 +25,16 @@ public static class SyncApi
         var group = app.MapGroup("/v1").WithTags("Sync");
 
         group.MapGet("/changes", ChangesApi.GetChanges)
+            .WithParameterDoc("after", "A `cursor` from the feed or an export's `X-Catalog-Cursor`; none to start from the beginning.")
+            .WithMetadata(ChangesApi.Limits)
+            .WithParameterDoc(
+                "wait", $"Long poll: with no new change, wait up to this many seconds (0–{ChangesApi.MaxWaitSeconds}) for one.",
+                range: (0, ChangesApi.MaxWaitSeconds))
             .WithName("GetChanges")
             .WithSummary("Follow every change to the catalog, in order")
             .WithDescription(
                 "Upserts and tombstones after `after` (a cursor from this feed or an export's `X-Catalog-Cursor`; omitted = from the beginning), " +
-                "in transaction order, gap-free under concurrent writers. `limit` 1-1000 (default 100). `wait` (0-30 s) long-polls: " +
+                $"in transaction order, gap-free under concurrent writers. `limit` 1-{ChangesApi.Limits.Max} (default {ChangesApi.Limits.Default}). `wait` (0-{ChangesApi.MaxWaitSeconds} s) long-polls: " +
                 "an empty page is held until a change arrives or the time is up. `nextCursor` is the cursor to ask from next, also for an empty page. " +
                 "Apply a change only when its `version` is greater than the version you hold for that therapy. " +
                 "400 for a cursor this service did not make; 410 for one it no longer recognises: re-export.")
@@ -32,6 +42,9 @@ public static class SyncApi
             .ProducesProblem(StatusCodes.Status410Gone);
 
         group.MapGet("/export", ExportApi.GetExport)
+            .WithParameterDoc("format", values: ExportApi.Formats)
+            .WithCatalogCursorHeader()
+            .WithOpenApiDoc(DescribeExport)
             .WithName("ExportCatalog")
             .WithSummary("Stream the whole catalog, with the feed cursor to continue from")
             .WithDescription(
@@ -41,5 +54,35 @@ public static class SyncApi
             .Produces<string>(StatusCodes.Status200OK, ExportApi.NdjsonContentType, ExportApi.CsvContentType);
 
         return group;
+    }
+
+    /// <summary>An NDJSON export is a sequence of therapy documents, one per line: the schema is a line's.</summary>
+    private static void DescribeExport(OpenApiOperation operation, OperationFilterContext context)
+    {
+        if (operation.Responses?.GetValueOrDefault("200") is OpenApiResponse answer && answer.Content is { } content)
+        {
+            content[ExportApi.NdjsonContentType] = new OpenApiMediaType { Schema = new OpenApiSchemaReference(nameof(Therapy), context.Document) };
+            answer.Description = "The catalog, streamed: NDJSON has one Therapy document per line (the schema is a line's); CSV has one row per therapy with arrays flattened as README describes.";
+        }
+    }
+
+    /// <summary>A real change-feed entry: the version-1 upsert of a catalog product.</summary>
+    private sealed class ChangeItemExample : ISchemaFilter
+    {
+        public void Apply(IOpenApiSchema schema, SchemaFilterContext context)
+        {
+            if (context.Type == typeof(ChangeItem) && schema is OpenApiSchema target)
+            {
+                target.Example = new JsonObject
+                {
+                    ["cursor"] = "YzE6NzkzOjUzSeKjRNNEFL0R3btrisPi5w",
+                    ["kind"] = "upsert",
+                    ["therapyId"] = TherapyExamples.Therapy("zolgensma")["id"]!.DeepClone(),
+                    ["version"] = 1,
+                    ["changedAt"] = "2026-11-25T16:13:23.074237Z",
+                    ["therapy"] = TherapyExamples.Therapy("zolgensma"),
+                };
+            }
+        }
     }
 }

@@ -1,10 +1,12 @@
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using Dapper;
+using FluentValidation;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Npgsql;
+using Swashbuckle.AspNetCore.SwaggerGen;
 using TherapyCatalog.Api.Infrastructure;
-using TherapyCatalog.Api.Infrastructure.ApiKeys;
 
 namespace TherapyCatalog.Api.Therapies;
 
@@ -16,12 +18,20 @@ public static partial class TherapiesApi
 
         group.MapGet("/", TherapyListApi.ListTherapies)
             .CachedPerEpoch()
+            .WithFilterDocs()
+            .WithParameterDoc("sort", values: TherapyListApi.Sorts)
+            .WithParameterDoc("cursor", "The `nextCursor` of the previous page, as given (opaque and tamper-evident; the same filters and sort must be sent).")
+            .WithMetadata(TherapyListApi.Limits)
+            .WithResponseHeader("Link", "`<next page URL>; rel=\"next\"` while more items remain.", StatusCodes.Status200OK)
+            .WithCatalogCursorHeader()
             .WithName("ListTherapies")
             .WithSummary("List and search therapies")
             .WithDescription("Filters combine with AND; a repeated filter means OR within it. `condition` matches names, synonyms, abbreviations, lay terms, misspellings and ICD-10 codes or prefixes, and reaches subtypes; each item then carries `matchedConditions`. `sort`: relevance (default with `condition` or `q`), name (default otherwise), approvedOn, -approvedOn (earliest approval). Keyset paging: `limit` 1–100 (default 20), `cursor` from `nextCursor` or the `Link: rel=\"next\"` header. `X-Catalog-Cursor` is the change-feed position the answer reflects.");
 
         group.MapGet("/{idOrSlug}", GetTherapy)
             .CachedPerEpoch()
+            .WithIdOrSlugDoc()
+            .WithResponseHeader("ETag", ETagDescription, StatusCodes.Status200OK, StatusCodes.Status304NotModified)
             .WithName("GetTherapy")
             .WithSummary("Get one therapy by id or slug")
             .WithDescription("Returns the current version of a therapy, with its `ETag`. `idOrSlug` is the therapy's uuid or its slug (e.g. `kymriah`). With `If-None-Match` naming the current ETag the answer is 304.")
@@ -29,7 +39,8 @@ public static partial class TherapiesApi
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status404NotFound);
 
-        group.MapGet("/{idOrSlug}/history", TherapyWriteApi.GetHistory)
+        group.MapGet("/{idOrSlug}/history", TherapyHistoryApi.GetHistory)
+            .WithIdOrSlugDoc()
             .WithName("GetTherapyHistory")
             .WithSummary("Every version of a therapy")
             .WithDescription("Oldest first: each version's representation, what kind of change made it (create, update, delete), when, by which API key, and which members changed. A deleted therapy's history stays readable by id.")
@@ -38,6 +49,9 @@ public static partial class TherapiesApi
             .ProducesProblem(StatusCodes.Status404NotFound);
 
         var writes = group.MapGroup("").RequireAuthorization(ApiKeyAuthentication.WritePolicy)
+            .WithParameterDoc(
+                "idOrSlug", "The therapy's id (uuid). Writes do not take a slug: a slug can pass to another therapy, an id never does.",
+                example: () => TherapyExamples.Therapy("kymriah")["id"]!.DeepClone())
             .ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status403Forbidden)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
@@ -59,6 +73,7 @@ public static partial class TherapiesApi
             .WithDescription("Replaces every writable member. `If-Match` is honoured: a stale ETag answers 412 and changes nothing. An unchanged body keeps the version.")
             .Accepts<TherapyInput>(JsonBody.Json)
             .Produces<Therapy>()
+            .WithResponseHeader("ETag", ETagDescription, StatusCodes.Status200OK)
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status409Conflict)
             .ProducesProblem(StatusCodes.Status412PreconditionFailed);
@@ -69,6 +84,7 @@ public static partial class TherapiesApi
             .WithDescription("An RFC 7396 merge patch (`application/merge-patch+json`) over the writable members; the result must be a valid therapy. `If-Match` is honoured.")
             .Accepts<TherapyInput>(JsonBody.MergePatch)
             .Produces<Therapy>()
+            .WithResponseHeader("ETag", ETagDescription, StatusCodes.Status200OK)
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status409Conflict)
             .ProducesProblem(StatusCodes.Status412PreconditionFailed);
@@ -83,6 +99,8 @@ public static partial class TherapiesApi
 
         app.MapGet("/v1/facets", TherapyFacetsApi.GetFacets)
             .CachedPerEpoch()
+            .WithFilterDocs()
+            .WithCatalogCursorHeader()
             .WithTags("Therapies")
             .WithName("GetFacets")
             .WithSummary("Counts of the filtered therapies by modality, cell source, delivery, mechanism, vector, route, regulator and approval year")
@@ -91,8 +109,20 @@ public static partial class TherapiesApi
         return group;
     }
 
-    /// <summary>The therapies feature's services.</summary>
-    public static IServiceCollection AddTherapies(this IServiceCollection services) => services.AddSingleton<TherapyETags>();
+    private const string ETagDescription = "The version's entity tag, `\"<id>-<version>\"`; send it in If-None-Match (reads) or If-Match (writes).";
+
+    private static RouteHandlerBuilder WithIdOrSlugDoc(this RouteHandlerBuilder builder) =>
+        builder.WithParameterDoc("idOrSlug", "The therapy's uuid or slug, e.g. `kymriah`.", example: () => JsonValue.Create("kymriah"));
+
+    /// <summary>The therapies feature's services: its validator, ETag cache, data files and OpenAPI examples.</summary>
+    public static IServiceCollection AddTherapies(this IServiceCollection services)
+    {
+        services.AddSingleton<IValidator<TherapyInput>, TherapyInputValidator>();
+        services.AddSingleton<TherapyETags>();
+        services.AddSingleton<ICatalogDataSet, TherapyData>();
+        services.Configure<SwaggerGenOptions>(options => options.SchemaFilter<TherapySchemaExamples>());
+        return services;
+    }
 
     private const string GetByIdSql = """
         SELECT v.document::text
@@ -109,7 +139,8 @@ public static partial class TherapiesApi
         """;
 
     public static async Task<Results<Ok<Therapy>, StatusCodeHttpResult, ProblemHttpResult>> GetTherapy(
-        string idOrSlug, [FromKeyedServices(CatalogDatabase.Reads)] NpgsqlDataSource dataSource, HttpContext http, CancellationToken ct)
+        string idOrSlug, [FromKeyedServices(CatalogDatabase.Reads)] NpgsqlDataSource dataSource, NpgsqlDataSource primary,
+        TherapyETags etags, HttpContext http, CancellationToken ct)
     {
         var byId = Guid.TryParse(idOrSlug, out var id);
         if (!byId && !IsSlug(idOrSlug))
@@ -119,7 +150,6 @@ public static partial class TherapiesApi
 
         // A matching If-None-Match is answered from the ETags this process knows to be current (see TherapyETags).
         var key = byId ? id.ToString() : idOrSlug;
-        var etags = http.RequestServices.GetRequiredService<TherapyETags>();
         if (http.Request.Headers.IfNoneMatch.Count > 0 && etags.Current(key) is { } known && EntityTags.IfNoneMatchHits(http.Request, known))
         {
             http.Response.Headers.ETag = known;
@@ -137,17 +167,14 @@ public static partial class TherapiesApi
 
         if (document is null)
         {
-            return TypedResults.Problem(
-                statusCode: StatusCodes.Status404NotFound,
-                title: "Therapy not found",
-                detail: $"No therapy has the id or slug '{idOrSlug}'.");
+            return NotFound(idOrSlug);
         }
 
         var therapy = JsonSerializer.Deserialize<Therapy>(document, CatalogJson.Options)!;
         var etag = ETag(therapy);
         // Only a read from the primary may vouch for an ETag: a replica can still return a version
         // older than a change whose notification has already arrived.
-        if (ReferenceEquals(dataSource, http.RequestServices.GetRequiredService<NpgsqlDataSource>()))
+        if (ReferenceEquals(dataSource, primary))
         {
             etags.Store(key, epoch, etag);
         }
@@ -159,6 +186,9 @@ public static partial class TherapiesApi
 
     /// <summary>The entity tag of a therapy version. It carries the id, so two therapies that took turns at one slug never share one.</summary>
     public static string ETag(Therapy therapy) => $"\"{therapy.Id:N}-{therapy.Version}\"";
+
+    public static ProblemHttpResult NotFound(string idOrSlug) => TypedResults.Problem(
+        statusCode: StatusCodes.Status404NotFound, title: "Therapy not found", detail: $"No therapy has the id or slug '{idOrSlug}'.");
 
     /// <summary>Writes address a therapy by its uuid: a slug can pass to another therapy, an id never does.</summary>
     public static ProblemHttpResult WritesNeedTheId(string idOrSlug) => TypedResults.Problem(

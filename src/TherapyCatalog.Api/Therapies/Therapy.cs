@@ -24,7 +24,33 @@ public sealed record Therapy(
     IReadOnlyList<string> Sources,
     int Version,
     DateTimeOffset CreatedAt,
-    DateTimeOffset UpdatedAt);
+    DateTimeOffset UpdatedAt)
+{
+    /// <summary>
+    /// The representation <paramref name="input"/> gives therapy <paramref name="id"/>. An indication's
+    /// condition name and ICD-10 code come from the condition record it names (<paramref name="condition"/>).
+    /// </summary>
+    public static Therapy From(
+        Guid id, TherapyInput input, Func<string, (string Name, string? Icd10)> condition, int version, DateTimeOffset createdAt,
+        DateTimeOffset updatedAt) => new(
+        id, input.Slug, input.ProprietaryName, input.ProperName, input.Manufacturer, input.Modality,
+        input.CellSource, input.Delivery, input.Mechanism, input.Vector, input.VectorDetail, input.Target, input.Route,
+        input.Administration,
+        [.. input.Indications.Select(i =>
+        {
+            var (name, icd10) = condition(i.ConditionId);
+            return new Indication(name, i.ConditionId, icd10, i.Population, i.Regulator, i.ApprovedOn);
+        })],
+        [.. input.Approvals], input.ListPrice, [.. input.Ndcs], input.Status, [.. input.Sources],
+        version, createdAt, updatedAt);
+
+    /// <summary>The writable members: what a client sends back to keep the therapy as it is.</summary>
+    public TherapyInput ToInput() => new(
+        Slug, ProprietaryName, ProperName, Manufacturer, Modality, CellSource, Delivery, Mechanism, Vector,
+        VectorDetail, Target, Route, Administration,
+        [.. Indications.Select(i => new IndicationInput(i.ConditionId, i.Population, i.Regulator, i.ApprovedOn))],
+        Approvals, ListPrice, Ndcs, Status, Sources);
+}
 
 /// <summary>How the product reaches the patient, and the steps of the patient journey it needs.</summary>
 public sealed record Administration(

@@ -1,5 +1,5 @@
 using System.Collections.Concurrent;
-using TherapyCatalog.Api.Sync;
+using TherapyCatalog.Api.Infrastructure;
 
 namespace TherapyCatalog.Api.Therapies;
 

@@ -24,8 +24,7 @@ public sealed record TherapyPage(
 /// </summary>
 public static class TherapyListApi
 {
-    public const int DefaultLimit = 20;
-    public const int MaxLimit = 100;
+    public static readonly PageLimits Limits = new(Default: 20, Max: 100);
     public static readonly string[] Sorts = ["relevance", "name", "approvedOn", "-approvedOn"];
 
     private static readonly TherapyFilterRequestValidator Validator = new();
@@ -84,11 +83,7 @@ public static class TherapyListApi
         [FromKeyedServices(CatalogDatabase.Reads)] NpgsqlDataSource dataSource, OpaqueCursor cursors, HttpContext http, CancellationToken ct)
     {
         var errors = Validator.Validate(request).ToDictionary();
-        var take = DefaultLimit;
-        if (limit is not null && (!int.TryParse(limit, NumberStyles.None, CultureInfo.InvariantCulture, out take) || take is < 1 or > MaxLimit))
-        {
-            errors["limit"] = [$"'limit' must be a whole number from 1 to {MaxLimit}."];
-        }
+        var take = Limits.Take(limit, errors);
 
         var sortName = sort is null ? null : Sorts.FirstOrDefault(s => s.Equals(sort, StringComparison.OrdinalIgnoreCase));
         if (sort is not null && sortName is null)

@@ -21,6 +21,5 @@ public static class TherapyVocabulary
     public static readonly string[] Regulators = ["FDA", "EMA", "MHRA", "NMPA", "PMDA", "HEALTH-CANADA", "TGA", "SWISSMEDIC", "MFDS"];
 
     public const string SlugPattern = "^[a-z0-9]+(-[a-z0-9]+)*$";
-    public const string Icd10Pattern = @"^[A-TV-Z][0-9][0-9A-Z](\.[0-9A-Z]{1,4})?$";
     public const string NdcPattern = "^[0-9]{4,5}-[0-9]{3,4}-[0-9]{1,2}$";
 }

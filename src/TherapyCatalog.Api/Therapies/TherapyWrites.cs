@@ -6,12 +6,6 @@ using TherapyCatalog.Api.Infrastructure;
 
 namespace TherapyCatalog.Api.Therapies;
 
-/// <summary>Who made a change: an API key, or the catalog's own data files.</summary>
-public sealed record Actor(string Name, Guid? ApiKeyId)
-{
-    public static readonly Actor CatalogData = new("catalog-data", null);
-}
-
 /// <summary>Raised when an indication names a condition the catalog does not have.</summary>
 public sealed class UnknownConditionsException(IReadOnlyList<string> conditionIds)
     : Exception($"Unknown condition ids: {string.Join(", ", conditionIds)}")
@@ -125,16 +119,9 @@ public static class TherapyWrites
             throw new UnknownConditionsException(unknown);
         }
 
-        return new Therapy(
-            id, input.Slug, input.ProprietaryName, input.ProperName, input.Manufacturer, input.Modality,
-            input.CellSource, input.Delivery, input.Mechanism, input.Vector, input.VectorDetail, input.Target, input.Route,
-            input.Administration,
-            [.. input.Indications.Select(i => new Indication(
-                conditions[i.ConditionId].Name, i.ConditionId, conditions[i.ConditionId].Icd10, i.Population, i.Regulator, i.ApprovedOn))],
-            [.. input.Approvals], input.ListPrice, [.. input.Ndcs], input.Status, [.. input.Sources],
-            Version: (current?.Version ?? 0) + 1,
-            CreatedAt: current?.CreatedAt ?? now,
-            UpdatedAt: now);
+        return Therapy.From(
+            id, input, c => (conditions[c].Name, conditions[c].Icd10),
+            version: (current?.Version ?? 0) + 1, createdAt: current?.CreatedAt ?? now, updatedAt: now);
     }
 
     /// <summary>The members whose value differs between two versions (bookkeeping members aside).</summary>

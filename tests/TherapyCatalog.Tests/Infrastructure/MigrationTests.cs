@@ -28,7 +28,7 @@ public class MigrationTests
         var connectionString = await PostgresServer.CreateCatalogDatabaseAsync();
         var before = await CountsAsync(connectionString);
 
-        await CatalogMigrator.MigrateAsync(connectionString, TimeProvider.System, NullLogger.Instance);
+        await CatalogMigrator.MigrateAsync(connectionString, CatalogDataSets.All, NullLogger.Instance);
 
         Assert.Equal(before, await CountsAsync(connectionString));
     }
@@ -39,8 +39,8 @@ public class MigrationTests
         var connectionString = await PostgresServer.CreateEmptyDatabaseAsync();
 
         await Task.WhenAll(
-            Task.Run(() => CatalogMigrator.MigrateAsync(connectionString, TimeProvider.System, NullLogger.Instance)),
-            Task.Run(() => CatalogMigrator.MigrateAsync(connectionString, TimeProvider.System, NullLogger.Instance)));
+            Task.Run(() => CatalogMigrator.MigrateAsync(connectionString, CatalogDataSets.All, NullLogger.Instance)),
+            Task.Run(() => CatalogMigrator.MigrateAsync(connectionString, CatalogDataSets.All, NullLogger.Instance)));
 
         var counts = await CountsAsync(connectionString);
         Assert.Equal(Scripts.Length, counts.Scripts);
@@ -65,7 +65,7 @@ public class MigrationTests
             DELETE FROM schemaversions WHERE scriptname = 'migrations/0006_facets.sql';
             """);
 
-        await CatalogMigrator.MigrateAsync(connectionString, TimeProvider.System, NullLogger.Instance);
+        await CatalogMigrator.MigrateAsync(connectionString, CatalogDataSets.All, NullLogger.Instance);
 
         Assert.Empty(await db.QueryAsync<string>(Therapies.SearchFacetWriteTests.SetsDifferingFromChildrenSql));
         Assert.Equal(0, await db.ExecuteScalarAsync<long>("SELECT count(*) FROM therapies WHERE regulators = '{}'"));

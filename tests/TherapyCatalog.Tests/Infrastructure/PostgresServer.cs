@@ -66,7 +66,7 @@ public static class PostgresServer
         var template = $"template_{RunId}";
         // No pooling: CREATE DATABASE ... TEMPLATE needs the template free of connections.
         var connectionString = new NpgsqlConnectionStringBuilder(WithDatabase(template)) { Pooling = false }.ConnectionString;
-        await CatalogMigrator.MigrateAsync(connectionString, TimeProvider.System, NullLogger.Instance);
+        await CatalogMigrator.MigrateAsync(connectionString, CatalogDataSets.All, NullLogger.Instance);
         NpgsqlConnection.ClearAllPools();
         return template;
     }

@@ -30,7 +30,7 @@ public sealed class PrivateClusterApiFactory : CatalogApiFactory
 
         Cluster.Start();
         ConnectionString = Cluster.ConnectionString;
-        await CatalogMigrator.MigrateAsync(ConnectionString, TimeProvider.System, NullLogger.Instance);
+        await CatalogMigrator.MigrateAsync(ConnectionString, CatalogDataSets.All, NullLogger.Instance);
     }
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)

@@ -31,7 +31,7 @@ public sealed class ReplicatedCatalogApiFactory : CatalogApiFactory
 
         Primary.Start(); // wal_level=replica and the loopback replication entry in pg_hba.conf are initdb's defaults
         ConnectionString = Primary.ConnectionString;
-        await CatalogMigrator.MigrateAsync(ConnectionString, TimeProvider.System, NullLogger.Instance);
+        await CatalogMigrator.MigrateAsync(ConnectionString, CatalogDataSets.All, NullLogger.Instance);
         Standby.MakeDirectory();
         PrivateCluster.RunAsOwner("pg_basebackup", "-h", "127.0.0.1", "-p", Primary.Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
             "-U", "postgres", "-D", Standby.DataDirectory, "-R", "-X", "stream", "-c", "fast");

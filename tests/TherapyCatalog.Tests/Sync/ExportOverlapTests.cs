@@ -1,3 +1,4 @@
+using TherapyCatalog.Api.Infrastructure;
 using TherapyCatalog.Api.Sync;
 using TherapyCatalog.Tests.Infrastructure;
 
@@ -47,7 +48,7 @@ public class ExportOverlapTests(CatalogApiFactory api) : IClassFixture<CatalogAp
         await txD.CommitAsync();
 
         var export = await _client.GetAsync("/v1/export");
-        var cursor = Assert.Single(export.Headers.GetValues(ExportApi.CursorHeader));
+        var cursor = Assert.Single(export.Headers.GetValues(CatalogSnapshot.HeaderName));
         var mirror = (await export.Content.ReadAsStringAsync()).Split('\n', StringSplitOptions.RemoveEmptyEntries)
             .Select(line => System.Text.Json.JsonDocument.Parse(line).RootElement)
             .ToDictionary(t => t.GetProperty("id").GetGuid(), t => (Version: t.GetProperty("version").GetInt32(), Live: true));

@@ -50,7 +50,7 @@ public class ExportTests(CatalogApiFactory api) : IClassFixture<CatalogApiFactor
     public async Task Export_carries_a_feed_cursor_from_which_the_feed_hands_out_what_the_export_does_not_hold()
     {
         var export = await _client.GetAsync("/v1/export");
-        var cursor = Assert.Single(export.Headers.GetValues(ExportApi.CursorHeader));
+        var cursor = Assert.Single(export.Headers.GetValues(CatalogSnapshot.HeaderName));
         Assert.NotNull(ChangeFeedPosition.Decode(api.Services.GetRequiredService<OpaqueCursor>(), cursor));
         var mirror = (await export.Content.ReadAsStringAsync()).Split('\n', StringSplitOptions.RemoveEmptyEntries)
             .ToDictionary(line => JsonDocument.Parse(line).RootElement.GetProperty("id").GetGuid(),

@@ -55,7 +55,7 @@ public class SyncReferenceClientTests(CatalogApiFactory api, ITestOutputHelper o
 
         var mirror = new Dictionary<Guid, (int Version, string? Document)>();
         var export = await _client.GetAsync("/v1/export?format=ndjson");
-        var cursor = Assert.Single(export.Headers.GetValues(ExportApi.CursorHeader));
+        var cursor = Assert.Single(export.Headers.GetValues(CatalogSnapshot.HeaderName));
         foreach (var line in (await export.Content.ReadAsStringAsync()).Split('\n', StringSplitOptions.RemoveEmptyEntries))
         {
             var document = JsonDocument.Parse(line).RootElement;

@@ -1,4 +1,5 @@
 using Npgsql;
+using TherapyCatalog.Api.Infrastructure;
 using TherapyCatalog.Api.Therapies;
 
 namespace TherapyCatalog.Tests.Therapies;

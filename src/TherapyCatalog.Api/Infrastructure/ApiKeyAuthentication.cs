@@ -7,9 +7,14 @@ using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
 using Npgsql;
-using TherapyCatalog.Api.Therapies;
 
-namespace TherapyCatalog.Api.Infrastructure.ApiKeys;
+namespace TherapyCatalog.Api.Infrastructure;
+
+/// <summary>Who made a change: an API key, or the catalog's own data files.</summary>
+public sealed record Actor(string Name, Guid? ApiKeyId)
+{
+    public static readonly Actor CatalogData = new("catalog-data", null);
+}
 
 /// <summary>
 /// Writes need an API key in <c>X-Api-Key</c>. Keys are random 256-bit strings shown once when
@@ -59,16 +64,11 @@ public static class ApiKeyAuthentication
     /// Installs <c>Catalog:BootstrapApiKey</c> as an admin key, so a fresh install can mint keys.
     /// A revoked bootstrap key stays revoked until the configured key changes.
     /// </summary>
-    public static async Task InstallBootstrapKeyAsync(IConfiguration configuration, NpgsqlDataSource dataSource, CancellationToken ct = default)
+    public static async Task InstallBootstrapKeyAsync(string? key, NpgsqlDataSource dataSource, CancellationToken ct = default)
     {
-        if (configuration["Catalog:BootstrapApiKey"] is not { Length: > 0 } key)
+        if (string.IsNullOrEmpty(key))
         {
             return;
-        }
-
-        if (key.Length < 16)
-        {
-            throw new InvalidOperationException("Catalog:BootstrapApiKey must be at least 16 characters long.");
         }
 
         await using var db = await dataSource.OpenConnectionAsync(ct);

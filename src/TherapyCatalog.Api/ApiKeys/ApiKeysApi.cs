@@ -1,8 +1,9 @@
+using TherapyCatalog.Api.Infrastructure;
 using Dapper;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Npgsql;
 
-namespace TherapyCatalog.Api.Infrastructure.ApiKeys;
+namespace TherapyCatalog.Api.ApiKeys;
 
 /// <summary>Minting, listing and revoking API keys: for holders of a catalog:admin key.</summary>
 public static class ApiKeysApi

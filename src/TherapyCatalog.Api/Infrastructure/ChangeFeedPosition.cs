@@ -1,9 +1,8 @@
 using System.Globalization;
 using Dapper;
 using Npgsql;
-using TherapyCatalog.Api.Infrastructure;
 
-namespace TherapyCatalog.Api.Sync;
+namespace TherapyCatalog.Api.Infrastructure;
 
 /// <summary>
 /// A position in the change feed: the (transaction id, sequence) of the last change a client has.

@@ -1,6 +1,6 @@
 using Npgsql;
 
-namespace TherapyCatalog.Api.Sync;
+namespace TherapyCatalog.Api.Infrastructure;
 
 /// <summary>
 /// Wakes long polls of the change feed: one connection per process LISTENs on
@@ -150,5 +150,16 @@ public sealed class ChangeSignal(NpgsqlDataSource dataSource, ILogger<ChangeSign
         }
 
         Interlocked.Exchange(ref _next, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
+    }
+}
+
+public static class ChangeSignalSetup
+{
+    /// <summary>One <see cref="ChangeSignal"/> for the process, listening from start-up.</summary>
+    public static IServiceCollection AddChangeSignal(this IServiceCollection services)
+    {
+        services.AddSingleton<ChangeSignal>();
+        services.AddHostedService(provider => provider.GetRequiredService<ChangeSignal>());
+        return services;
     }
 }

@@ -1,0 +1,58 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace TherapyCatalog.Api.Infrastructure;
+
+/// <summary>
+/// Every <c>Catalog:*</c> setting, bound once and validated at start-up: a bad value stops the
+/// service with a message naming the setting, instead of surfacing later in a request.
+/// </summary>
+public sealed class CatalogOptions
+{
+    public const string Section = "Catalog";
+
+    /// <summary>Signs cursors (HMAC). Every instance of a deployment must share it, and it must outlive restarts.</summary>
+    public string? CursorKey { get; set; }
+
+    /// <summary>An admin API key installed at start-up, so a fresh install can mint keys; at least 16 characters.</summary>
+    public string? BootstrapApiKey { get; set; }
+
+    /// <summary>Apply migrations and catalog data at start-up (always with <c>--migrate-only</c>).</summary>
+    public bool MigrateOnStartup { get; set; } = true;
+
+    /// <summary>How long start-up waits for the database to answer before migrating.</summary>
+    [Range(0, 3600, ErrorMessage = "Catalog:MigrationPatienceSeconds must be between 0 and 3600.")]
+    public int MigrationPatienceSeconds { get; set; } = 30;
+
+    public RateLimitOptions RateLimits { get; set; } = new();
+
+    public ResponseCacheOptions ResponseCache { get; set; } = new();
+
+    public sealed class RateLimitOptions
+    {
+        public int ReadsPerMinute { get; set; } = 6000;
+
+        public int WritesPerMinute { get; set; } = 600;
+    }
+
+    public sealed class ResponseCacheOptions
+    {
+        public bool Enabled { get; set; } = true;
+    }
+}
+
+public static class CatalogOptionsSetup
+{
+    /// <summary>Binds <see cref="CatalogOptions"/> and validates them when the host starts (and on first use).</summary>
+    public static IServiceCollection AddCatalogOptions(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<CatalogOptions>()
+            .Bind(configuration.GetSection(CatalogOptions.Section))
+            .ValidateDataAnnotations()
+            .Validate(o => string.IsNullOrEmpty(o.BootstrapApiKey) || o.BootstrapApiKey.Length >= 16,
+                "Catalog:BootstrapApiKey must be at least 16 characters long.")
+            .Validate(o => o.RateLimits.ReadsPerMinute >= 1 && o.RateLimits.WritesPerMinute >= 1,
+                "Catalog:RateLimits:ReadsPerMinute and WritesPerMinute must be at least 1.")
+            .ValidateOnStart();
+        return services;
+    }
+}
