@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Http.Json;
 using System.Text.Json;
 using TherapyCatalog.Tests.Infrastructure;
 
@@ -263,14 +264,13 @@ public class SearchRequestTests(CatalogApiFactory api) : IClassFixture<CatalogAp
         await TherapyRows.InsertAsync(api.ConnectionString,
             TherapyRows.Input($"freshness-probe-{Guid.NewGuid():N}", "Freshness probe", "melanoma", new DateOnly(2020, 1, 1)));
 
-        // The position moves once every older transaction of the server has ended (the change feed's
-        // watermark); a write of a parallel test class may hold it back for a moment.
-        var after = before[0];
-        for (var attempt = 0; attempt < 50 && after == before[0]; attempt++)
-        {
-            await Task.Delay(attempt == 0 ? 0 : 100);
-            after = (await _client.GetAsync("/v1/therapies?condition=melanoma")).Headers.GetValues("X-Catalog-Cursor").Single();
-        }
+        // The position moves once every older transaction of the cluster has ended (the change feed's
+        // watermark); a transaction of a parallel test class may hold it back. The feed's long poll
+        // answers when the write is settled: wait for that, then ask a question not asked before
+        // (an answer to an earlier one may be cached with the position it had).
+        var settled = await _client.GetFromJsonAsync<JsonElement>($"/v1/changes?after={Uri.EscapeDataString(before[0])}&wait=30");
+        Assert.NotEmpty(settled.GetProperty("changes").EnumerateArray());
+        var after = (await _client.GetAsync("/v1/therapies?condition=melanoma&limit=3")).Headers.GetValues("X-Catalog-Cursor").Single();
 
         Assert.NotEqual(before[0], after);
     }
