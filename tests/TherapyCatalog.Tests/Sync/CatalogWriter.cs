@@ -26,11 +26,7 @@ internal static class CatalogWriter
         JsonSerializer.Deserialize<Therapy>(await db.QuerySingleAsync<string>(CurrentDocumentSql, new { Slug = slug }), CatalogJson.Options)!;
 
     /// <summary>The write body that gives a therapy its present state, to change from.</summary>
-    public static TherapyInput InputFrom(Therapy t) => new(
-        t.Slug, t.ProprietaryName, t.ProperName, t.Manufacturer, t.Modality, t.CellSource, t.Delivery, t.Mechanism, t.Vector,
-        t.VectorDetail, t.Target, t.Route, t.Administration,
-        [.. t.Indications.Select(i => new IndicationInput(i.ConditionId, i.Population, i.Regulator, i.ApprovedOn))],
-        t.Approvals, t.ListPrice, t.Ndcs, t.Status, t.Sources);
+    public static TherapyInput InputFrom(Therapy t) => t.ToInput();
 
     public static async Task<Therapy> CreateAsync(NpgsqlConnection db, NpgsqlTransaction tx, TherapyInput input, CancellationToken ct = default)
     {

@@ -1,3 +1,5 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
 using Npgsql;
 using TherapyCatalog.Api.Infrastructure;
 using TherapyCatalog.Api.Therapies;
@@ -9,12 +11,20 @@ public static class TherapyRows
 {
     private static readonly Actor Tests = new("tests", null);
 
-    public static TherapyInput Input(string slug, string name, string conditionId, DateOnly approvedOn) => new(
-        slug, name, "testaleucel", "Test Manufacturer", "cell", "autologous", null, null, null, null, null, "intravenous",
-        new Administration("single infusion", null, false, false, false),
-        [new IndicationInput(conditionId, null, "FDA", approvedOn)],
-        [new Approval("FDA", null, approvedOn, "approved")],
-        null, [], "active", ["https://example.org/test"]);
+    /// <summary>A minimal valid body, written as a client would (members that are null left out).</summary>
+    public static TherapyInput Input(string slug, string name, string conditionId, DateOnly approvedOn) =>
+        new JsonObject
+        {
+            ["slug"] = slug, ["proprietaryName"] = name, ["properName"] = "testaleucel", ["manufacturer"] = "Test Manufacturer",
+            ["modality"] = "cell", ["cellSource"] = "autologous", ["route"] = "intravenous",
+            ["administration"] = new JsonObject
+            {
+                ["summary"] = "single infusion", ["requiresLeukapheresis"] = false, ["requiresLymphodepletion"] = false, ["rems"] = false,
+            },
+            ["indications"] = new JsonArray(new JsonObject { ["conditionId"] = conditionId, ["regulator"] = "FDA", ["approvedOn"] = JsonValue.Create(approvedOn) }),
+            ["approvals"] = new JsonArray(new JsonObject { ["regulator"] = "FDA", ["approvedOn"] = JsonValue.Create(approvedOn), ["status"] = "approved" }),
+            ["ndcs"] = new JsonArray(), ["status"] = "active", ["sources"] = new JsonArray("https://example.org/test"),
+        }.Deserialize<TherapyInput>(CatalogJson.Options)!;
 
     public static async Task<Guid> InsertAsync(string connectionString, TherapyInput input)
     {
