@@ -12,7 +12,7 @@ using Xunit.Abstractions;
 namespace TherapyCatalog.Tests.Sync;
 
 /// <summary>
-/// The reference sync client of README "Sync": it starts from an export and follows the feed,
+/// The reference sync client of docs/sync.md: it starts from an export and follows the feed,
 /// applying a change only when its version is newer than the one it holds (tombstones included),
 /// while several writers create, update and delete therapies concurrently, some transactions held
 /// open across later commits, some writing several therapies, some rolled back.
