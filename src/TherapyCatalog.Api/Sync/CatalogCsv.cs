@@ -26,12 +26,15 @@ public static class CatalogCsv
         Nested("administrationRequiresLeukapheresis", "administration", "requiresLeukapheresis"),
         Nested("administrationRequiresLymphodepletion", "administration", "requiresLymphodepletion"),
         Nested("administrationRems", "administration", "rems"),
-        Items("indications", ["conditionId", "regulator", "approvedOn", "icd10", "population"]),
-        Items("approvals", ["regulator", "applicationNumber", "approvedOn", "status"]),
+        Items("otherNames", ["name", "kind", "regulator"]),
+        Items("indications", ["conditionId", "regulator", "approvedOn", "icd10", "population", "source", "sourceKind"]),
+        Items("approvals", ["regulator", "applicationNumber", "approvedOn", "status", "source", "sourceKind"]),
         Nested("listPriceAmount", "listPrice", "amount"),
         Nested("listPriceCurrency", "listPrice", "currency"),
         Nested("listPriceYear", "listPrice", "year"),
         Nested("listPriceSource", "listPrice", "source"),
+        Nested("listPriceSourceKind", "listPrice", "sourceKind"),
+        Items("packages", ["ndc", "ndc11", "description", "source", "sourceKind"]),
         Strings("ndcs"), Scalar("status"), Strings("sources"), Scalar("version"), Scalar("createdAt"), Scalar("updatedAt"),
     ];
 

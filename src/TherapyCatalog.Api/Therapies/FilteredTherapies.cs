@@ -14,6 +14,7 @@ namespace TherapyCatalog.Api.Therapies;
 /// </summary>
 public sealed record FilteredTherapies(string With, string From, string Rank, string Where, DynamicParameters Parameters)
 {
+    // A therapy's own names, target and other names (regional brands, code names): exact 1, a word 3, close 5.
     private const string NameHitCte = """
         name_hit AS (
             SELECT t.id AS therapy_id,
@@ -27,6 +28,15 @@ public sealed record FilteredTherapies(string With, string From, string Rank, st
                    OR to_tsvector('simple'::regconfig, t.proprietary_name || ' ' || t.proper_name || ' ' || coalesce(t.target, ''))
                       @@ plainto_tsquery('simple'::regconfig, @Q)
                    OR lower(t.proprietary_name) % @Q OR lower(t.proper_name) % @Q)
+            UNION ALL
+            SELECT o.therapy_id,
+                   CASE WHEN lower(o.name) = @Q THEN 1
+                        WHEN to_tsvector('simple'::regconfig, o.name) @@ plainto_tsquery('simple'::regconfig, @Q) THEN 3
+                        ELSE 5 END
+            FROM therapy_other_names o
+            WHERE lower(o.name) = @Q
+               OR to_tsvector('simple'::regconfig, o.name) @@ plainto_tsquery('simple'::regconfig, @Q)
+               OR lower(o.name) % @Q
         )
         """;
 

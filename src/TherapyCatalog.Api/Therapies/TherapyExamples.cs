@@ -31,7 +31,7 @@ public static class TherapyExamples
     {
         var (id, input) = TherapyData.Read(File(slug));
         var therapy = Therapies.Therapy.From(
-            id, input, c => (Conditions.Value[c].Name, Conditions.Value[c].Icd10), version: 1, createdAt: Loaded, updatedAt: Loaded);
+            id, input, c => (Conditions.Value[c].Name, Conditions.Value[c].Icd10), current: null, version: 1, createdAt: Loaded, updatedAt: Loaded);
         return JsonSerializer.SerializeToNode(therapy, CatalogJson.Options)!.AsObject();
     }
 

@@ -10,7 +10,7 @@ namespace TherapyCatalog.Api.Therapies;
 /// Repeating a filter means OR within it; different filters combine with AND.
 /// </summary>
 /// <param name="Condition">A condition as a person names it: name, synonym, abbreviation, lay term, misspelling, ICD-10 code or code prefix. Reaches the condition's subtypes.</param>
-/// <param name="Q">Free text over therapy names, target and conditions.</param>
+/// <param name="Q">Free text over therapy names (regional brands and code names too), target and conditions.</param>
 /// <param name="Modality">cell, gene, cell-based-gene</param>
 /// <param name="CellSource">autologous, allogeneic</param>
 /// <param name="Delivery">in-vivo, ex-vivo</param>
@@ -19,7 +19,7 @@ namespace TherapyCatalog.Api.Therapies;
 /// <param name="Target">Gene or antigen, case-insensitive exact (e.g. CD19).</param>
 /// <param name="Route">Route of administration (e.g. intravenous).</param>
 /// <param name="Manufacturer">Case-insensitive part of the license holder's name (e.g. kite).</param>
-/// <param name="Regulator">FDA, EMA, MHRA, NMPA, PMDA, HEALTH-CANADA, TGA, SWISSMEDIC, MFDS: the therapy has an approval or an indication by it.</param>
+/// <param name="Regulator">FDA, EMA, MHRA, NMPA, PMDA, MFDS, CDSCO, HEALTH-CANADA, TGA, SWISSMEDIC, MINZDRAV (Russia), MOH-UKRAINE: the therapy has an approval or an indication by it.</param>
 /// <param name="ApprovedFrom">YYYY-MM-DD: some approval of the therapy is on or after this date.</param>
 /// <param name="ApprovedTo">YYYY-MM-DD: that same approval is on or before this date.</param>
 /// <param name="Status">active (default), withdrawn, or any.</param>

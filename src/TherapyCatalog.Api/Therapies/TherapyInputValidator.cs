@@ -45,6 +45,8 @@ public sealed partial class TherapyInputValidator : AbstractValidator<TherapyInp
             indication.RuleFor(i => i.Regulator).NotEmpty().OneOf(TherapyVocabulary.Regulators);
             indication.RuleFor(i => i.ApprovedOn).InclusiveBetween(EarliestApproval, today)
                 .WithMessage($"'approvedOn' must lie between {EarliestApproval:yyyy-MM-dd} and today.");
+            indication.RuleFor(i => i.Source).Sourced(i => i.SourceKind);
+            indication.RuleFor(i => i.SourceKind).OneOf(TherapyVocabulary.SourceKinds);
         });
 
         RuleFor(t => t.Approvals).Cascade(CascadeMode.Stop).NotNull().Must(a => a.Count <= 50).WithMessage("'approvals' may hold at most 50 items.");
@@ -55,6 +57,17 @@ public sealed partial class TherapyInputValidator : AbstractValidator<TherapyInp
             approval.RuleFor(a => a.ApprovedOn).InclusiveBetween(EarliestApproval, today)
                 .WithMessage($"'approvedOn' must lie between {EarliestApproval:yyyy-MM-dd} and today.");
             approval.RuleFor(a => a.Status).NotEmpty().OneOf(TherapyVocabulary.ApprovalStatuses);
+            approval.RuleFor(a => a.Source).Sourced(a => a.SourceKind);
+            approval.RuleFor(a => a.SourceKind).OneOf(TherapyVocabulary.SourceKinds);
+        });
+
+        RuleFor(t => t.OtherNames).Must(o => o!.Count <= 50).When(t => t.OtherNames is not null)
+            .WithMessage("'otherNames' may hold at most 50 items.");
+        RuleForEach(t => t.OtherNames).NotNull().ChildRules(name =>
+        {
+            name.RuleFor(o => o.Name).NotEmpty().MaximumLength(200);
+            name.RuleFor(o => o.Kind).NotEmpty().OneOf(TherapyVocabulary.OtherNameKinds);
+            name.RuleFor(o => o.Regulator).OneOf(TherapyVocabulary.Regulators);
         });
 
         RuleFor(t => t.ListPrice!).ChildRules(price =>
@@ -62,14 +75,32 @@ public sealed partial class TherapyInputValidator : AbstractValidator<TherapyInp
             price.RuleFor(p => p.Amount).GreaterThanOrEqualTo(0).LessThan(1_000_000_000_000m);
             price.RuleFor(p => p.Currency).NotEmpty().Matches("^[A-Z]{3}$").WithMessage("'currency' must be an ISO 4217 code such as 'USD'.");
             price.RuleFor(p => p.Year).InclusiveBetween(EarliestApproval.Year, today.Year);
-            price.RuleFor(p => p.Source).Must(BeAbsoluteHttpUrl!).When(p => p.Source is not null)
-                .WithMessage("'source' must be an absolute http(s) URL.");
+            price.RuleFor(p => p.Source).Sourced(p => p.SourceKind);
+            price.RuleFor(p => p.SourceKind).OneOf(TherapyVocabulary.SourceKinds);
         }).When(t => t.ListPrice is not null);
 
-        RuleFor(t => t.Ndcs).Cascade(CascadeMode.Stop).NotNull().Must(n => n.Count <= 50).WithMessage("'ndcs' may hold at most 50 items.")
-            .Must(n => n.Distinct().Count() == n.Count).WithMessage("'ndcs' must not repeat a code.");
+        RuleFor(t => t.Ndcs!).Cascade(CascadeMode.Stop).Must(n => n.Count <= 50).WithMessage("'ndcs' may hold at most 50 items.")
+            .Must(n => n.Distinct().Count() == n.Count).WithMessage("'ndcs' must not repeat a code.")
+            .When(t => t.Ndcs is not null);
         RuleForEach(t => t.Ndcs).NotEmpty().Matches(TherapyVocabulary.NdcPattern)
             .WithMessage("Each NDC must be a hyphenated 10-digit National Drug Code such as '0078-0846-19'.");
+
+        RuleFor(t => t.Packages!).Cascade(CascadeMode.Stop).Must(p => p.Count <= 50).WithMessage("'packages' may hold at most 50 items.")
+            .Must(p => p.Where(x => x is not null).DistinctBy(x => x.Ndc).Count() == p.Count).WithMessage("'packages' must not repeat an NDC.")
+            .When(t => t.Packages is not null);
+        RuleForEach(t => t.Packages).NotNull().ChildRules(package =>
+        {
+            package.RuleFor(p => p.Ndc).NotEmpty().Matches(TherapyVocabulary.NdcPattern)
+                .WithMessage("'ndc' must be a hyphenated 10-digit National Drug Code such as '0078-0846-19'.");
+            package.RuleFor(p => p.Ndc11).Must((p, ndc11) => ndc11 is null || p.Ndc is null || ndc11 == Package.Ndc11Of(p.Ndc))
+                .WithMessage("'ndc11' is the 5-4-2 form of 'ndc' (derived by the service): leave it out or send the value read.");
+            package.RuleFor(p => p.Description).MaximumLength(1000);
+            package.RuleFor(p => p.Source).Sourced(p => p.SourceKind);
+            package.RuleFor(p => p.SourceKind).OneOf(TherapyVocabulary.SourceKinds);
+        });
+        RuleFor(t => t.Ndcs).Must((t, ndcs) => ndcs!.SequenceEqual(t.Packages!.Select(p => p?.Ndc)))
+            .When(t => t.Ndcs is not null && t.Packages is not null)
+            .WithMessage("'ndcs' must list the packages' NDCs, in their order (or be left out: it is derived from 'packages').");
 
         RuleFor(t => t.Sources).Cascade(CascadeMode.Stop).NotNull().Must(s => s.Count is >= 1 and <= 50)
             .WithMessage("'sources' must hold between 1 and 50 URLs: every fact needs a source.");
@@ -89,7 +120,7 @@ public sealed partial class TherapyInputValidator : AbstractValidator<TherapyInp
             .WithMessage("A gene therapy given as a vector works inside the body: 'delivery' must be 'in-vivo'.");
     }
 
-    private static bool BeAbsoluteHttpUrl(string url) =>
+    internal static bool BeAbsoluteHttpUrl(string url) =>
         Uri.TryCreate(url, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttps || uri.Scheme == Uri.UriSchemeHttp)
         && !WhiteSpace().IsMatch(url);
 
@@ -99,6 +130,16 @@ public sealed partial class TherapyInputValidator : AbstractValidator<TherapyInp
 
 internal static class VocabularyRules
 {
+    /// <summary>
+    /// A fact's source: an absolute http(s) URL. Its kind needs it; a source without a kind is allowed
+    /// (list prices had sources before kinds), though the catalog's own data always gives both.
+    /// </summary>
+    public static IRuleBuilderOptions<T, string?> Sourced<T>(this IRuleBuilder<T, string?> rule, Func<T, string?> kind) =>
+        rule.Must(url => url is null || (url.Length <= 2000 && TherapyInputValidator.BeAbsoluteHttpUrl(url)))
+            .WithMessage("'source' must be an absolute http(s) URL.")
+            .Must((fact, url) => url is not null || kind(fact) is null)
+            .WithMessage("'sourceKind' says what kind of document the 'source' is: give the source too.");
+
     /// <summary>Null passes (optional members say NotNull separately); any other value must be one of <paramref name="allowed"/>.</summary>
     public static IRuleBuilderOptions<T, string?> OneOf<T>(this IRuleBuilder<T, string?> rule, string[] allowed) =>
         rule.Must(value => value is null || allowed.Contains(value, StringComparer.Ordinal))

@@ -18,7 +18,14 @@ public static class TherapyVocabulary
     ];
     public static readonly string[] Statuses = ["active", "withdrawn"];
     public static readonly string[] ApprovalStatuses = ["approved", "withdrawn", "suspended"];
-    public static readonly string[] Regulators = ["FDA", "EMA", "MHRA", "NMPA", "PMDA", "HEALTH-CANADA", "TGA", "SWISSMEDIC", "MFDS"];
+    public static readonly string[] Regulators =
+    [
+        "FDA", "EMA", "MHRA", "NMPA", "PMDA", "MFDS", "CDSCO", "HEALTH-CANADA", "TGA", "SWISSMEDIC", "MINZDRAV", "MOH-UKRAINE",
+    ];
+
+    /// <summary>What kind of document a fact's source is: the regulator's own, the label, the company's, or a press report of the decision.</summary>
+    public static readonly string[] SourceKinds = ["regulator", "label", "company", "press"];
+    public static readonly string[] OtherNameKinds = ["brand", "former-brand", "code", "nonproprietary"];
 
     public const string SlugPattern = "^[a-z0-9]+(-[a-z0-9]+)*$";
     public const string NdcPattern = "^[0-9]{4,5}-[0-9]{3,4}-[0-9]{1,2}$";

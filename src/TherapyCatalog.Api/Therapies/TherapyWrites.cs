@@ -43,12 +43,12 @@ public static class TherapyWrites
             id, slug, proprietary_name, proper_name, manufacturer, modality, cell_source, delivery,
             mechanism, vector, vector_detail, target, route, administration_summary, infusion_minutes,
             requires_leukapheresis, requires_lymphodepletion, rems, list_price_amount, list_price_currency,
-            list_price_year, list_price_source, status, version, created_at, updated_at, deleted_at)
+            list_price_year, list_price_source, list_price_source_kind, status, version, created_at, updated_at, deleted_at)
         VALUES (
             @Id, @Slug, @ProprietaryName, @ProperName, @Manufacturer, @Modality, @CellSource, @Delivery,
             @Mechanism, @Vector, @VectorDetail, @Target, @Route, @AdministrationSummary, @InfusionMinutes,
             @RequiresLeukapheresis, @RequiresLymphodepletion, @Rems, @ListPriceAmount, @ListPriceCurrency,
-            @ListPriceYear, @ListPriceSource, @Status, @Version, @CreatedAt, @UpdatedAt, @DeletedAt)
+            @ListPriceYear, @ListPriceSource, @ListPriceSourceKind, @Status, @Version, @CreatedAt, @UpdatedAt, @DeletedAt)
         ON CONFLICT (id) DO UPDATE SET
             slug = excluded.slug, proprietary_name = excluded.proprietary_name, proper_name = excluded.proper_name,
             manufacturer = excluded.manufacturer, modality = excluded.modality, cell_source = excluded.cell_source,
@@ -59,24 +59,34 @@ public static class TherapyWrites
             requires_lymphodepletion = excluded.requires_lymphodepletion, rems = excluded.rems,
             list_price_amount = excluded.list_price_amount, list_price_currency = excluded.list_price_currency,
             list_price_year = excluded.list_price_year, list_price_source = excluded.list_price_source,
+            list_price_source_kind = excluded.list_price_source_kind,
             status = excluded.status, version = excluded.version, updated_at = excluded.updated_at,
             deleted_at = excluded.deleted_at;
 
         DELETE FROM therapy_indications WHERE therapy_id = @Id;
-        INSERT INTO therapy_indications (therapy_id, ordinal, condition_id, population, regulator, approved_on)
-        SELECT @Id, i.ordinal, i.condition_id, i.population, i.regulator, i.approved_on
-        FROM unnest(@IndicationConditionIds, @IndicationPopulations, @IndicationRegulators, @IndicationApprovedOns)
-             WITH ORDINALITY AS i(condition_id, population, regulator, approved_on, ordinal);
+        INSERT INTO therapy_indications (therapy_id, ordinal, condition_id, population, regulator, approved_on, source, source_kind)
+        SELECT @Id, i.ordinal, i.condition_id, i.population, i.regulator, i.approved_on, i.source, i.source_kind
+        FROM unnest(@IndicationConditionIds, @IndicationPopulations, @IndicationRegulators, @IndicationApprovedOns,
+                    @IndicationSources, @IndicationSourceKinds)
+             WITH ORDINALITY AS i(condition_id, population, regulator, approved_on, source, source_kind, ordinal);
 
         DELETE FROM therapy_approvals WHERE therapy_id = @Id;
-        INSERT INTO therapy_approvals (therapy_id, ordinal, regulator, application_number, approved_on, status)
-        SELECT @Id, a.ordinal, a.regulator, a.application_number, a.approved_on, a.status
-        FROM unnest(@ApprovalRegulators, @ApprovalApplicationNumbers, @ApprovalApprovedOns, @ApprovalStatuses)
-             WITH ORDINALITY AS a(regulator, application_number, approved_on, status, ordinal);
+        INSERT INTO therapy_approvals (therapy_id, ordinal, regulator, application_number, approved_on, status, source, source_kind)
+        SELECT @Id, a.ordinal, a.regulator, a.application_number, a.approved_on, a.status, a.source, a.source_kind
+        FROM unnest(@ApprovalRegulators, @ApprovalApplicationNumbers, @ApprovalApprovedOns, @ApprovalStatuses,
+                    @ApprovalSources, @ApprovalSourceKinds)
+             WITH ORDINALITY AS a(regulator, application_number, approved_on, status, source, source_kind, ordinal);
 
         DELETE FROM therapy_ndcs WHERE therapy_id = @Id;
-        INSERT INTO therapy_ndcs (therapy_id, ordinal, ndc)
-        SELECT @Id, n.ordinal, n.ndc FROM unnest(@Ndcs) WITH ORDINALITY AS n(ndc, ordinal);
+        INSERT INTO therapy_ndcs (therapy_id, ordinal, ndc, ndc11, description, source, source_kind)
+        SELECT @Id, n.ordinal, n.ndc, n.ndc11, n.description, n.source, n.source_kind
+        FROM unnest(@PackageNdcs, @PackageNdc11s, @PackageDescriptions, @PackageSources, @PackageSourceKinds)
+             WITH ORDINALITY AS n(ndc, ndc11, description, source, source_kind, ordinal);
+
+        DELETE FROM therapy_other_names WHERE therapy_id = @Id;
+        INSERT INTO therapy_other_names (therapy_id, ordinal, name, kind, regulator)
+        SELECT @Id, o.ordinal, o.name, o.kind, o.regulator
+        FROM unnest(@OtherNameNames, @OtherNameKinds, @OtherNameRegulators) WITH ORDINALITY AS o(name, kind, regulator, ordinal);
 
         DELETE FROM therapy_sources WHERE therapy_id = @Id;
         INSERT INTO therapy_sources (therapy_id, ordinal, url)
@@ -120,7 +130,7 @@ public static class TherapyWrites
         }
 
         return Therapy.From(
-            id, input, c => (conditions[c].Name, conditions[c].Icd10),
+            id, input, c => (conditions[c].Name, conditions[c].Icd10), current,
             version: (current?.Version ?? 0) + 1, createdAt: current?.CreatedAt ?? now, updatedAt: now);
     }
 
@@ -155,6 +165,7 @@ public static class TherapyWrites
             ListPriceCurrency = therapy.ListPrice?.Currency,
             ListPriceYear = therapy.ListPrice?.Year,
             ListPriceSource = therapy.ListPrice?.Source,
+            ListPriceSourceKind = therapy.ListPrice?.SourceKind,
             therapy.Status,
             therapy.Version,
             therapy.CreatedAt,
@@ -164,11 +175,22 @@ public static class TherapyWrites
             IndicationPopulations = therapy.Indications.Select(i => i.Population).ToArray(),
             IndicationRegulators = therapy.Indications.Select(i => i.Regulator).ToArray(),
             IndicationApprovedOns = therapy.Indications.Select(i => i.ApprovedOn).ToArray(),
+            IndicationSources = therapy.Indications.Select(i => i.Source).ToArray(),
+            IndicationSourceKinds = therapy.Indications.Select(i => i.SourceKind).ToArray(),
             ApprovalRegulators = therapy.Approvals.Select(a => a.Regulator).ToArray(),
             ApprovalApplicationNumbers = therapy.Approvals.Select(a => a.ApplicationNumber).ToArray(),
             ApprovalApprovedOns = therapy.Approvals.Select(a => a.ApprovedOn).ToArray(),
             ApprovalStatuses = therapy.Approvals.Select(a => a.Status).ToArray(),
-            Ndcs = therapy.Ndcs.ToArray(),
+            ApprovalSources = therapy.Approvals.Select(a => a.Source).ToArray(),
+            ApprovalSourceKinds = therapy.Approvals.Select(a => a.SourceKind).ToArray(),
+            PackageNdcs = therapy.Packages.Select(p => p.Ndc).ToArray(),
+            PackageNdc11s = therapy.Packages.Select(p => p.Ndc11).ToArray(),
+            PackageDescriptions = therapy.Packages.Select(p => p.Description).ToArray(),
+            PackageSources = therapy.Packages.Select(p => p.Source).ToArray(),
+            PackageSourceKinds = therapy.Packages.Select(p => p.SourceKind).ToArray(),
+            OtherNameNames = therapy.OtherNames.Select(o => o.Name).ToArray(),
+            OtherNameKinds = therapy.OtherNames.Select(o => o.Kind).ToArray(),
+            OtherNameRegulators = therapy.OtherNames.Select(o => o.Regulator).ToArray(),
             Sources = therapy.Sources.ToArray(),
             Kind = kind,
             Document = JsonSerializer.Serialize(therapy, CatalogJson.Options),

@@ -12,7 +12,8 @@ public class GetTherapyTests(CatalogApiFactory api) : IClassFixture<CatalogApiFa
     private static readonly string[] TherapyMembers =
     [
         "id", "slug", "proprietaryName", "properName", "manufacturer", "modality", "cellSource", "delivery", "mechanism",
-        "vector", "vectorDetail", "target", "route", "administration", "indications", "approvals", "listPrice", "ndcs",
+        "vector", "vectorDetail", "target", "route", "administration", "otherNames", "indications", "approvals", "listPrice",
+        "packages", "ndcs",
         "status", "sources", "version", "createdAt", "updatedAt",
     ];
 
@@ -30,10 +31,10 @@ public class GetTherapyTests(CatalogApiFactory api) : IClassFixture<CatalogApiFa
             therapy.GetProperty("administration").EnumerateObject().Select(m => m.Name).Order());
         var indication = therapy.GetProperty("indications")[0];
         Assert.Equal(
-            ["approvedOn", "condition", "conditionId", "icd10", "population", "regulator"],
+            ["approvedOn", "condition", "conditionId", "icd10", "population", "regulator", "source", "sourceKind"],
             indication.EnumerateObject().Select(m => m.Name).Order());
         Assert.Equal(
-            ["applicationNumber", "approvedOn", "regulator", "status"],
+            ["applicationNumber", "approvedOn", "regulator", "source", "sourceKind", "status"],
             therapy.GetProperty("approvals")[0].EnumerateObject().Select(m => m.Name).Order());
         Assert.Equal("kymriah", therapy.GetProperty("slug").GetString());
         Assert.Equal("tisagenlecleucel", therapy.GetProperty("properName").GetString());
