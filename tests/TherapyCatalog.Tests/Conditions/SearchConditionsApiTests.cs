@@ -84,12 +84,15 @@ public class SearchConditionsApiTests(CatalogApiFactory api) : IClassFixture<Cat
         Assert.Equal("C83.3", lbcl.GetProperty("icd10").GetString());
         Assert.Equal("non-hodgkin-lymphoma", lbcl.GetProperty("parent").GetString());
         Assert.Contains("DLBCL", lbcl.GetProperty("synonyms").EnumerateArray().Select(s => s.GetString()));
-        // Breyanzi, Kymriah, Yescarta are indicated for LBCL.
-        Assert.Equal(3, lbcl.GetProperty("activeTherapyCount").GetInt32());
-        // Lymphoma's subtypes: Breyanzi, Kymriah, Yescarta, Tecartus.
-        Assert.Equal(4, lymphoma.GetProperty("activeTherapyCount").GetInt32());
-        // Blood cancer: Omisirge itself; the leukemias, lymphomas, PTLD and myeloma products below it.
-        Assert.Equal(9, bloodCancer.GetProperty("activeTherapyCount").GetInt32());
+        // Breyanzi, Carteyva, Kymriah, Yescarta are indicated for LBCL.
+        Assert.Equal(4, lbcl.GetProperty("activeTherapyCount").GetInt32());
+        // Lymphoma and its subtypes: Breyanzi, Carteyva, Kymriah, Yescarta, Tecartus, and NexCAR19 and Qartemi
+        // (indicated for B-cell non-Hodgkin lymphoma as such).
+        Assert.Equal(7, lymphoma.GetProperty("activeTherapyCount").GetInt32());
+        // Blood cancer: Omisirge, Tregzi and Zemcelpro itself; the leukemia (Aucatzyl, Kymriah, NexCAR19, Tecartus,
+        // Yuanruida, Breyanzi), lymphoma (Carteyva, Yescarta, Qartemi), PTLD (Ebvallo) and myeloma (Abecma, Carvykti,
+        // Fucaso, Zevor-cel) products below it.
+        Assert.Equal(17, bloodCancer.GetProperty("activeTherapyCount").GetInt32());
     }
 
     [Fact]

@@ -23,7 +23,8 @@ public static class CatalogFiles
         .. Directory.GetFiles(Path.Combine(PostgresServer.RepositoryRoot, "db", "data", "therapies"), "*.json").Select(file =>
         {
             var t = JsonDocument.Parse(File.ReadAllText(file)).RootElement;
-            string? S(JsonElement e, string name) => e.GetProperty(name).ValueKind == JsonValueKind.Null ? null : e.GetProperty(name).GetString();
+            // Data files leave out members that are null.
+            string? S(JsonElement e, string name) => e.TryGetProperty(name, out var v) && v.ValueKind != JsonValueKind.Null ? v.GetString() : null;
             var approvals = t.GetProperty("approvals").EnumerateArray().ToList();
             var indications = t.GetProperty("indications").EnumerateArray().ToList();
             return new Product(

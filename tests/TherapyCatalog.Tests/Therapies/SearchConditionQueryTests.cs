@@ -14,22 +14,22 @@ public class SearchConditionQueryTests(CatalogApiFactory api) : IClassFixture<Ca
     private readonly HttpClient _client = api.CreateClient();
 
     // Products per condition, from the therapy files' indications.
-    private static readonly string[] AcuteLymphoblasticLeukemia = ["aucatzyl", "kymriah", "tecartus"];
+    private static readonly string[] AcuteLymphoblasticLeukemia = ["aucatzyl", "kymriah", "nexcar19", "tecartus", "yuanruida"];
     private static readonly string[] ChronicLymphocyticLeukemia = ["breyanzi"];
-    private static readonly string[] LargeBCellLymphoma = ["breyanzi", "kymriah", "yescarta"];
-    private static readonly string[] FollicularLymphoma = ["breyanzi", "kymriah", "yescarta"];
-    private static readonly string[] MantleCellLymphoma = ["breyanzi", "tecartus"];
+    private static readonly string[] LargeBCellLymphoma = ["breyanzi", "carteyva", "kymriah", "yescarta"];
+    private static readonly string[] FollicularLymphoma = ["breyanzi", "carteyva", "kymriah", "yescarta"];
+    private static readonly string[] MantleCellLymphoma = ["breyanzi", "carteyva", "tecartus"];
     private static readonly string[] MarginalZoneLymphoma = ["breyanzi"];
     private static readonly string[] Ptld = ["ebvallo"];
-    private static readonly string[] MultipleMyeloma = ["abecma", "carvykti"];
+    private static readonly string[] MultipleMyeloma = ["abecma", "carvykti", "fucaso", "zevor-cel"];
     private static readonly string[] Melanoma = ["amtagvi", "imlygic"];
     private static readonly string[] Mcrpc = ["provenge"];
     private static readonly string[] Nmibc = ["adstiladrin"];
     private static readonly string[] HeadAndNeck = ["gendicine"];
     private static readonly string[] Nasopharyngeal = ["oncorine"];
     private static readonly string[] SynovialSarcoma = ["tecelra"];
-    private static readonly string[] AcuteGvhd = ["ryoncil"];
-    private static readonly string[] BloodCancerItself = ["omisirge"];
+    private static readonly string[] AcuteGvhd = ["ruibosheng", "ryoncil", "temcell-hs"];
+    private static readonly string[] BloodCancerItself = ["omisirge", "tregzi", "zemcelpro"];
 
     private static readonly string[] CordBlood =
     [
@@ -38,15 +38,15 @@ public class SearchConditionQueryTests(CatalogApiFactory api) : IClassFixture<Ca
     ];
 
     // genetic.json and tissue.json
-    private static readonly string[] SpinalMuscularAtrophy = ["zolgensma"];
+    private static readonly string[] SpinalMuscularAtrophy = ["itvisma", "zolgensma"];
     private static readonly string[] Duchenne = ["elevidys"];
     private static readonly string[] Rpe65RetinalDystrophy = ["luxturna"];
     private static readonly string[] MacTel = ["encelto"];
-    private static readonly string[] LimbalStemCellDeficiency = ["holoclar"];
+    private static readonly string[] LimbalStemCellDeficiency = ["holoclar", "nepic", "ocural", "sakracy"];
     private static readonly string[] BetaThalassemia = ["casgevy", "zynteglo"];
     private static readonly string[] SickleCell = ["casgevy", "lyfgenia"];
     private static readonly string[] HemophiliaA = ["roctavian"];
-    private static readonly string[] HemophiliaB = ["hemgenix"]; // and Beqvez, withdrawn
+    private static readonly string[] HemophiliaB = ["hemgenix", "xinjiuning"]; // and Beqvez, withdrawn
     private static readonly string[] CerebralAld = ["skysona"];
     private static readonly string[] Mld = ["libmeldy"];
     private static readonly string[] DystrophicEb = ["vyjuvek"];
@@ -54,21 +54,27 @@ public class SearchConditionQueryTests(CatalogApiFactory api) : IClassFixture<Ca
     private static readonly string[] AdaScid = ["strimvelis"];
     private static readonly string[] Athymia = ["rethymic"];
     private static readonly string[] Type1Diabetes = ["lantidra"];
-    private static readonly string[] KneeCartilage = ["maci", "spherox"]; // and ChondroCelect, withdrawn
+    private static readonly string[] KneeCartilage = ["cartistem", "jacc", "maci", "spherox"]; // and ChondroCelect, withdrawn
     private static readonly string[] Burns = ["stratagraft"];
+    private static readonly string[] BurnsItself = ["jace"];
+    private static readonly string[] NonHodgkinItself = ["nexcar19", "qartemi"];
+    private static readonly string[] SevereAplasticAnemia = ["omisirge"];
+    private static readonly string[] BullousKeratopathy = ["vyznova"];
+    private static readonly string[] MalignantGlioma = ["delytact"];
+    private static readonly string[] Als = ["neuronata-r"];
 
     // Broader conditions: the union of their descendants (the files' parent links).
     private static readonly string[] Leukemia = [.. AcuteLymphoblasticLeukemia, .. ChronicLymphocyticLeukemia];
-    private static readonly string[] NonHodgkin = [.. LargeBCellLymphoma, .. FollicularLymphoma, .. MantleCellLymphoma, .. MarginalZoneLymphoma];
+    private static readonly string[] NonHodgkin = [.. NonHodgkinItself, .. LargeBCellLymphoma, .. FollicularLymphoma, .. MantleCellLymphoma, .. MarginalZoneLymphoma];
     private static readonly string[] BloodCancer = [.. BloodCancerItself, .. Leukemia, .. NonHodgkin, .. Ptld, .. MultipleMyeloma];
-    private static readonly string[] EyeDisease = [.. Rpe65RetinalDystrophy, .. MacTel, .. LimbalStemCellDeficiency];
+    private static readonly string[] EyeDisease = [.. Rpe65RetinalDystrophy, .. MacTel, .. LimbalStemCellDeficiency, .. BullousKeratopathy];
     private static readonly string[] InheritedBloodDisorder = [.. BetaThalassemia, .. SickleCell, .. HemophiliaA, .. HemophiliaB];
     private static readonly string[] Hemophilia = [.. HemophiliaA, .. HemophiliaB];
     private static readonly string[] Leukodystrophy = [.. CerebralAld, .. Mld];
     private static readonly string[] EpidermolysisBullosa = [.. DystrophicEb, .. RecessiveDystrophicEb];
     private static readonly string[] Cancer =
     [
-        .. BloodCancer, .. Melanoma, .. Mcrpc, .. Nmibc, .. HeadAndNeck, .. Nasopharyngeal, .. SynovialSarcoma,
+        .. BloodCancer, .. Melanoma, .. Mcrpc, .. Nmibc, .. HeadAndNeck, .. Nasopharyngeal, .. SynovialSarcoma, .. MalignantGlioma,
     ];
 
     public static TheoryData<string, string, string[]> Queries => new()
@@ -95,7 +101,7 @@ public class SearchConditionQueryTests(CatalogApiFactory api) : IClassFixture<Ca
         { "lay term", "skin cancer", Melanoma },
         { "lay term", "blood cancer", BloodCancer },
         // "blood disorders" is a synonym of two roots: the hematopoietic disorders and the inherited blood disorders.
-        { "lay term", "blood disorders", [.. CordBlood, .. InheritedBloodDisorder] },
+        { "lay term", "blood disorders", [.. CordBlood, .. SevereAplasticAnemia, .. InheritedBloodDisorder] },
         { "British spelling", "leukaemia", Leukemia },
         { "words of a longer name", "mantle cell", MantleCellLymphoma },
         // misspellings
@@ -128,7 +134,7 @@ public class SearchConditionQueryTests(CatalogApiFactory api) : IClassFixture<Ca
         { "ICD-10 code", "G12.9", SpinalMuscularAtrophy },
         { "abbreviation", "DMD", Duchenne },
         { "misspelling", "duchene", Duchenne },
-        { "broader", "neuromuscular disease", [.. SpinalMuscularAtrophy, .. Duchenne] },
+        { "broader", "neuromuscular disease", [.. SpinalMuscularAtrophy, .. Duchenne, .. Als] },
         { "lay term", "blindness", Rpe65RetinalDystrophy },
         { "abbreviation", "LCA", Rpe65RetinalDystrophy },
         { "synonym", "Leber congenital amaurosis", Rpe65RetinalDystrophy },
@@ -154,7 +160,7 @@ public class SearchConditionQueryTests(CatalogApiFactory api) : IClassFixture<Ca
         { "abbreviation", "T1D", Type1Diabetes },
         { "lay term", "knee cartilage damage", KneeCartilage },
         // Holoclar's condition (limbal stem cell deficiency) lists eye burns among its synonyms.
-        { "broader", "burns", [.. Burns, .. LimbalStemCellDeficiency] },
+        { "broader", "burns", [.. BurnsItself, .. Burns, .. LimbalStemCellDeficiency] },
         // negatives: nothing unrelated
         { "negative: only a withdrawn product", "Crohn's disease", [] },
         { "negative", "lung cancer", [] },
@@ -230,12 +236,13 @@ public class SearchConditionQueryTests(CatalogApiFactory api) : IClassFixture<Ca
     [Fact]
     public async Task Relevance_puts_the_exact_condition_before_its_subtypes()
     {
-        // Omisirge is indicated for "Blood cancer" itself; every other blood cancer product only for a subtype.
-        var items = await SearchClient.AllItemsAsync(_client, "condition=blood%20cancer", limit: 3);
+        // Omisirge, Tregzi and Zemcelpro are indicated for "Blood cancer" itself; every other blood cancer
+        // product only for a subtype.
+        var items = await SearchClient.AllItemsAsync(_client, "condition=blood%20cancer", limit: 5);
+        var exact = items.TakeWhile(item => item.GetProperty("matchedConditions")[0].GetProperty("match").GetString() == "name").ToList();
 
-        Assert.Equal("omisirge", items[0].GetProperty("slug").GetString());
-        Assert.Equal("name", items[0].GetProperty("matchedConditions")[0].GetProperty("match").GetString());
-        Assert.All(items.Skip(1), item => Assert.DoesNotContain(
+        Assert.Equal(BloodCancerItself, exact.Select(item => item.GetProperty("slug").GetString()!).Order());
+        Assert.All(items.Skip(exact.Count), item => Assert.DoesNotContain(
             item.GetProperty("matchedConditions").EnumerateArray(), m => m.GetProperty("match").GetString() == "name"));
     }
 
@@ -313,16 +320,17 @@ public class SearchConditionQueryTests(CatalogApiFactory api) : IClassFixture<Ca
     {
         Assert.Equal(["kymriah"], await SearchClient.SlugsAsync(_client, "q=Kymriah"));
         Assert.Equal(["kymriah"], await SearchClient.SlugsAsync(_client, "q=tisagenlecleucel"));
-        Assert.Equal(["abecma", "carvykti"], (await SearchClient.SlugsAsync(_client, "q=BCMA")).Order());
-        Assert.Equal(["abecma", "carvykti"], (await SearchClient.SlugsAsync(_client, "q=myeloma")).Order());
+        Assert.Equal(["abecma", "carvykti", "fucaso", "zevor-cel"], (await SearchClient.SlugsAsync(_client, "q=BCMA")).Order());
+        Assert.Equal(MultipleMyeloma, (await SearchClient.SlugsAsync(_client, "q=myeloma")).Order());
     }
 
     [Fact]
     public async Task Condition_and_q_must_both_match()
     {
-        // Leukemia products (Aucatzyl, Kymriah, Tecartus for ALL; Breyanzi for CLL) that target CD19: all four;
-        // leukemia products named Kymriah: one.
-        Assert.Equal(["aucatzyl", "breyanzi", "kymriah", "tecartus"], (await SearchClient.SlugsAsync(_client, "condition=leukemia&q=CD19")).Order());
+        // Leukemia products (Aucatzyl, Kymriah, NexCAR19, Tecartus, Yuanruida for ALL; Breyanzi for CLL) that
+        // target CD19: all six; leukemia products named Kymriah: one.
+        Assert.Equal(["aucatzyl", "breyanzi", "kymriah", "nexcar19", "tecartus", "yuanruida"],
+            (await SearchClient.SlugsAsync(_client, "condition=leukemia&q=CD19")).Order());
         Assert.Equal(["kymriah"], await SearchClient.SlugsAsync(_client, "condition=leukemia&q=kymriah"));
         Assert.Empty(await SearchClient.SlugsAsync(_client, "condition=leukemia&q=zolgensma"));
     }
@@ -332,7 +340,7 @@ public class SearchConditionQueryTests(CatalogApiFactory api) : IClassFixture<Ca
     {
         Assert.Empty(await SearchClient.SlugsAsync(_client, "condition=perianal%20fistula"));
         Assert.Equal(["alofisel"], await SearchClient.SlugsAsync(_client, "condition=perianal%20fistula&status=any"));
-        Assert.Equal(["beqvez", "hemgenix"], (await SearchClient.SlugsAsync(_client, "condition=hemophilia%20B&status=any")).Order());
+        Assert.Equal(["beqvez", "hemgenix", "xinjiuning"], (await SearchClient.SlugsAsync(_client, "condition=hemophilia%20B&status=any")).Order());
         Assert.Equal(["beqvez"], await SearchClient.SlugsAsync(_client, "condition=hemophilia%20B&status=withdrawn"));
     }
 

@@ -86,26 +86,26 @@ public class SearchFacetWriteTests(CatalogApiFactory api) : IClassFixture<Catalo
 
         async Task ExecuteAsync(string sql) => await db.ExecuteAsync(sql, transaction: tx);
 
-        // Kymriah: approvals FDA 2017-08-30 and EMA undated; indications by FDA and EMA.
-        await AssertSetsAsync("kymriah", ["EMA", "FDA"], [2017]);
+        // Kymriah: approvals FDA 2017-08-30, EMA 2018-08-23, PMDA 2019-03-26; indications by the three.
+        await AssertSetsAsync("kymriah", ["EMA", "FDA", "PMDA"], [2017, 2018, 2019]);
 
         await ExecuteAsync("UPDATE therapy_indications SET regulator = 'TGA' WHERE therapy_id = (SELECT id FROM therapies WHERE slug = 'kymriah') AND ordinal = 1");
         await ExecuteAsync("UPDATE therapy_approvals SET approved_on = DATE '1999-12-31' WHERE therapy_id = (SELECT id FROM therapies WHERE slug = 'kymriah') AND ordinal = 1");
-        await AssertSetsAsync("kymriah", ["EMA", "FDA", "TGA"], [1999]);
+        await AssertSetsAsync("kymriah", ["EMA", "FDA", "PMDA", "TGA"], [1999, 2018, 2019]);
 
         // An approval moved to another therapy leaves one and reaches the other.
         await ExecuteAsync("""
             UPDATE therapy_approvals SET therapy_id = (SELECT id FROM therapies WHERE slug = 'imlygic'), ordinal = 1000
             WHERE therapy_id = (SELECT id FROM therapies WHERE slug = 'kymriah') AND ordinal = 1
             """);
-        await AssertSetsAsync("kymriah", ["EMA", "FDA", "TGA"], []);
+        await AssertSetsAsync("kymriah", ["EMA", "FDA", "PMDA", "TGA"], [2018, 2019]);
         await AssertSetsAsync("imlygic", ["EMA", "FDA"], [1999, 2015]);
 
-        // Luxturna: approvals and indications by FDA (2017) and EMA (2018); deleted in turn.
+        // Luxturna: approvals and indications by FDA (2017), EMA (2018) and PMDA (2023); deleted in turn.
         await ExecuteAsync("DELETE FROM therapy_approvals WHERE therapy_id = (SELECT id FROM therapies WHERE slug = 'luxturna')");
-        await AssertSetsAsync("luxturna", ["EMA", "FDA"], []);
+        await AssertSetsAsync("luxturna", ["EMA", "FDA", "PMDA"], []);
         await ExecuteAsync("DELETE FROM therapy_indications WHERE therapy_id = (SELECT id FROM therapies WHERE slug = 'luxturna') AND regulator = 'FDA'");
-        await AssertSetsAsync("luxturna", ["EMA"], []);
+        await AssertSetsAsync("luxturna", ["EMA", "PMDA"], []);
 
         Assert.Empty(await db.QueryAsync<string>(SetsDifferingFromChildrenSql, transaction: tx));
         await tx.RollbackAsync();
