@@ -19,6 +19,8 @@ public static class CatalogJson
         options.UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow;
         options.NumberHandling = JsonNumberHandling.Strict;
         options.MaxDepth = 32;
+        // {"slug":"a","slug":"b"} is ambiguous: refused as invalid JSON wherever a body is read (typed or as a JsonObject).
+        options.AllowDuplicateProperties = false;
         options.Converters.Add(new UtcTimestampConverter());
         return options;
     }

@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Net.Http.Headers;
 
@@ -66,6 +67,13 @@ public static class JsonBody
 
         try
         {
+            if (typeof(JsonNode).IsAssignableFrom(typeof(T)))
+            {
+                // A JsonObject takes a member given twice as a dictionary key clash (not a JsonException):
+                // the document reader refuses it first, as the typed reads do (AllowDuplicateProperties).
+                using var _ = JsonDocument.Parse(raw, new JsonDocumentOptions { AllowDuplicateProperties = false, MaxDepth = CatalogJson.Options.MaxDepth });
+            }
+
             var value = JsonSerializer.Deserialize<T>(raw, CatalogJson.Options);
             return value is null ? Invalid<T>("$", "The body must be a JSON object.", raw) : new JsonBody<T>(value, raw, null);
         }
@@ -83,6 +91,7 @@ public static class JsonBody
         var m when m.Contains("could not be mapped", StringComparison.Ordinal) => "This member is not part of the resource.",
         var m when m.Contains("could not be converted", StringComparison.Ordinal) => "The value has the wrong JSON type or format for this member.",
         var m when m.Contains("maximum configured depth", StringComparison.Ordinal) => "The JSON is nested too deeply.",
+        var m when m.Contains("Duplicate property", StringComparison.Ordinal) => "A member is given twice.",
         _ => "The body is not valid JSON" + (e.LineNumber is { } line ? $" (line {line + 1}, byte {e.BytePositionInLine + 1})." : "."),
     };
 

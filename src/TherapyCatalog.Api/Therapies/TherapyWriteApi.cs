@@ -20,10 +20,16 @@ public static class TherapyWriteApi
         HttpRequest request, NpgsqlDataSource dataSource, IValidator<TherapyInput> validator, TherapyETags etags, TimeProvider clock,
         ClaimsPrincipal user, CancellationToken ct)
     {
-        var body = await JsonBody.ReadAsync<TherapyInput>(request, JsonBody.Json, ct);
+        var body = await JsonBody.ReadAsync<JsonObject>(request, JsonBody.Json, ct);
         if (body.Problem is not null)
         {
             return body.Problem;
+        }
+
+        var (input, sent, unreadable) = TherapyRepresentation.Read(body.Value!);
+        if (unreadable is not null)
+        {
+            return unreadable;
         }
 
         var apiKeyId = ApiKeyAuthentication.KeyId(user);
@@ -41,14 +47,14 @@ public static class TherapyWriteApi
             return earlier;
         }
 
-        var validation = await validator.ValidateAsync(body.Value!, ct);
+        var validation = await validator.ValidateAsync(input!, ct);
         if (!validation.IsValid)
         {
             return Validation.Problem(validation.Errors);
         }
 
         var id = Guid.CreateVersion7();
-        var saved = await SaveAsync(db, tx, id, body.Value!, current: null, "create", ApiKeyAuthentication.Actor(user), clock, ct);
+        var saved = await SaveAsync(db, tx, id, input!, sent, current: null, "create", ApiKeyAuthentication.Actor(user), clock, ct);
         if (saved.Problem is not null)
         {
             return saved.Problem;
@@ -72,8 +78,14 @@ public static class TherapyWriteApi
             return TherapiesApi.WritesNeedTheId(idOrSlug);
         }
 
-        var body = await JsonBody.ReadAsync<TherapyInput>(request, JsonBody.Json, ct);
-        return body.Problem ?? await UpdateAsync(id, request, _ => (body.Value, null), dataSource, validator, etags, clock, user, ct);
+        var body = await JsonBody.ReadAsync<JsonObject>(request, JsonBody.Json, ct);
+        if (body.Problem is not null)
+        {
+            return body.Problem;
+        }
+
+        var (input, sent, unreadable) = TherapyRepresentation.Read(body.Value!);
+        return unreadable ?? await UpdateAsync(id, request, _ => (input, sent, null), dataSource, validator, etags, clock, user, ct);
     }
 
     /// <summary>JSON Merge Patch (RFC 7396) over the therapy's writable members.</summary>
@@ -87,7 +99,15 @@ public static class TherapyWriteApi
         }
 
         var body = await JsonBody.ReadAsync<JsonObject>(request, JsonBody.MergePatch, ct);
-        return body.Problem ?? await UpdateAsync(id, request, current => MergePatch(current, body.Value!), dataSource, validator, etags, clock, user, ct);
+        if (body.Problem is not null)
+        {
+            return body.Problem;
+        }
+
+        var patch = TherapyRepresentation.Split(body.Value!);
+        return patch.Unknown.Count > 0
+            ? TherapyRepresentation.UnknownMembers(patch.Unknown)
+            : await UpdateAsync(id, request, current => MergePatch(current, patch), dataSource, validator, etags, clock, user, ct);
     }
 
     public static async Task<IResult> DeleteTherapy(
@@ -115,7 +135,8 @@ public static class TherapyWriteApi
     }
 
     private static async Task<IResult> UpdateAsync(
-        Guid id, HttpRequest request, Func<Therapy, (TherapyInput? Input, IResult? Problem)> makeInput, NpgsqlDataSource dataSource,
+        Guid id, HttpRequest request,
+        Func<Therapy, (TherapyInput? Input, IReadOnlyDictionary<string, JsonNode?> Sent, IResult? Problem)> makeInput, NpgsqlDataSource dataSource,
         IValidator<TherapyInput> validator, TherapyETags etags, TimeProvider clock, ClaimsPrincipal user, CancellationToken ct)
     {
         await using var db = await dataSource.OpenConnectionAsync(ct);
@@ -126,7 +147,7 @@ public static class TherapyWriteApi
             return refusal;
         }
 
-        var (input, problem) = makeInput(current!);
+        var (input, sent, problem) = makeInput(current!);
         if (problem is not null)
         {
             return problem;
@@ -138,7 +159,7 @@ public static class TherapyWriteApi
             return Validation.Problem(validation.Errors);
         }
 
-        var saved = await SaveAsync(db, tx, id, input!, current, "update", ApiKeyAuthentication.Actor(user), clock, ct);
+        var saved = await SaveAsync(db, tx, id, input!, sent, current, "update", ApiKeyAuthentication.Actor(user), clock, ct);
         if (saved.Problem is not null)
         {
             return saved.Problem;
@@ -165,10 +186,13 @@ public static class TherapyWriteApi
             : (null, PreconditionFailed(found.Therapy));
     }
 
-    /// <summary>Builds and writes the next version; an unchanged therapy keeps its version.</summary>
+    /// <summary>
+    /// Builds and writes the next version; an unchanged therapy keeps its version. Server-managed
+    /// members the body sent back (<paramref name="sent"/>) must agree with the stored or referenced values.
+    /// </summary>
     private static async Task<(Therapy? Therapy, IResult? Problem)> SaveAsync(
-        NpgsqlConnection db, NpgsqlTransaction tx, Guid id, TherapyInput input, Therapy? current, string kind, Actor actor,
-        TimeProvider clock, CancellationToken ct)
+        NpgsqlConnection db, NpgsqlTransaction tx, Guid id, TherapyInput input, IReadOnlyDictionary<string, JsonNode?> sent,
+        Therapy? current, string kind, Actor actor, TimeProvider clock, CancellationToken ct)
     {
         Therapy next;
         try
@@ -182,6 +206,12 @@ public static class TherapyWriteApi
                 .Where(x => e.ConditionIds.Contains(x.indication.ConditionId))
                 .Select(x => new FluentValidation.Results.ValidationFailure(
                     $"indications[{x.i}].conditionId", $"'{x.indication.ConditionId}' is not a known condition id (see GET /v1/conditions)."))));
+        }
+
+        var disagreements = TherapyRepresentation.Disagreements(sent, current, next).ToList();
+        if (disagreements.Count > 0)
+        {
+            return (null, Validation.Problem(disagreements));
         }
 
         var changed = TherapyWrites.ChangedMembers(current, next);
@@ -205,26 +235,34 @@ public static class TherapyWriteApi
         return (next, null);
     }
 
-    private static (TherapyInput? Input, IResult? Problem) MergePatch(Therapy current, JsonObject patch)
+    /// <summary>
+    /// RFC 7396 over the therapy's writable members. A patch of only <c>ndcs</c> (or only <c>packages</c>)
+    /// lets the other follow from it, as a body that leaves one out does.
+    /// </summary>
+    private static (TherapyInput? Input, IReadOnlyDictionary<string, JsonNode?> Sent, IResult? Problem) MergePatch(Therapy current, WriteBody patch)
     {
         var target = JsonSerializer.SerializeToNode(current.ToInput(), CatalogJson.Options)!.AsObject();
-        foreach (var (name, value) in patch)
+        foreach (var (name, value) in patch.Writable)
         {
-            if (!target.ContainsKey(name))
-            {
-                return (null, Validation.Problem(name, "This member is not part of the resource, or cannot be changed."));
-            }
-
             JsonMergePatch.Merge(target, name, value);
+        }
+
+        foreach (var (given, derived) in new[] { ("ndcs", "packages"), ("packages", "ndcs") })
+        {
+            if (patch.Writable.ContainsKey(given) && !patch.Writable.ContainsKey(derived))
+            {
+                target[derived] = null;
+            }
         }
 
         try
         {
-            return (target.Deserialize<TherapyInput>(CatalogJson.Options), null);
+            return (target.Deserialize<TherapyInput>(CatalogJson.Options), patch.ServerManaged, null);
         }
         catch (JsonException e)
         {
-            return (null, Validation.Problem(JsonBody.ClientPath(e.Path ?? "$"), "The value has the wrong JSON type or format for this member."));
+            return (null, patch.ServerManaged,
+                Validation.Problem(JsonBody.ClientPath(e.Path ?? "$"), "The value has the wrong JSON type or format for this member."));
         }
     }
 
