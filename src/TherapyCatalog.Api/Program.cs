@@ -16,6 +16,7 @@ builder.Services.AddSingleton(sp => OpaqueCursor.FromOptions(sp.GetRequiredServi
 builder.Services.AddCatalogProblemDetails();
 builder.Services.AddCatalogValidation();
 builder.Services.AddCatalogApiKeys();
+builder.Services.AddCatalogCors();
 builder.Services.AddCatalogRateLimits();
 builder.Services.AddCatalogResponseCache();
 builder.Services.AddCatalogHealthChecks();
@@ -36,6 +37,7 @@ if (await app.PrepareDatabaseAsync(args) == DatabasePreparation.MigrateOnly)
 
 app.UseCatalogProblemDetails();
 app.UseCatalogOpenApi();
+app.UseCatalogCors();
 app.UseCatalogRateLimits();
 app.UseAuthentication();
 app.UseAuthorization();

@@ -12,6 +12,7 @@ public static class ApiKeysApi
     {
         var group = app.MapGroup("/v1/api-keys").WithTags("API keys")
             .RequireAuthorization(ApiKeyAuthentication.AdminPolicy)
+            .RequireCors(Cors.WritePolicy)
             .ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status403Forbidden);
 

@@ -27,6 +27,8 @@ public sealed class CatalogOptions
 
     public ResponseCacheOptions ResponseCache { get; set; } = new();
 
+    public CorsOptions Cors { get; set; } = new();
+
     public sealed class RateLimitOptions
     {
         public int ReadsPerMinute { get; set; } = 6000;
@@ -37,6 +39,12 @@ public sealed class CatalogOptions
     public sealed class ResponseCacheOptions
     {
         public bool Enabled { get; set; } = true;
+    }
+
+    public sealed class CorsOptions
+    {
+        /// <summary>Origins whose pages may write from a browser (<c>https://formulary.example.org</c>); reads are open to every origin.</summary>
+        public string[] WriteOrigins { get; set; } = [];
     }
 }
 
@@ -50,6 +58,8 @@ public static class CatalogOptionsSetup
             .ValidateDataAnnotations()
             .Validate(o => string.IsNullOrEmpty(o.BootstrapApiKey) || o.BootstrapApiKey.Length >= 16,
                 "Catalog:BootstrapApiKey must be at least 16 characters long.")
+            .Validate(o => o.Cors.WriteOrigins.All(origin => Uri.TryCreate(origin, UriKind.Absolute, out var uri) && uri.AbsolutePath == "/"),
+                "Catalog:Cors:WriteOrigins must be origins such as https://formulary.example.org (scheme, host and port only).")
             .Validate(o => o.RateLimits.ReadsPerMinute >= 1 && o.RateLimits.WritesPerMinute >= 1,
                 "Catalog:RateLimits:ReadsPerMinute and WritesPerMinute must be at least 1.")
             .ValidateOnStart();

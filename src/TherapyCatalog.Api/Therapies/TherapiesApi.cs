@@ -48,7 +48,7 @@ public static partial class TherapiesApi
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status404NotFound);
 
-        var writes = group.MapGroup("").RequireAuthorization(ApiKeyAuthentication.WritePolicy)
+        var writes = group.MapGroup("").RequireAuthorization(ApiKeyAuthentication.WritePolicy).RequireCors(Cors.WritePolicy)
             .WithParameterDoc(
                 "idOrSlug", "The therapy's id (uuid). Writes do not take a slug: a slug can pass to another therapy, an id never does.",
                 example: () => TherapyExamples.Therapy("kymriah")["id"]!.DeepClone())

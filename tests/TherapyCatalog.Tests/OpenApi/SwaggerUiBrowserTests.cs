@@ -33,16 +33,7 @@ public class SwaggerUiBrowserTests(KestrelCatalogApiFactory api) : IClassFixture
     {
         EnsureChromium();
         using var playwright = await Playwright.CreateAsync();
-        await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
-        {
-            ExecutablePath = Chromium,
-            Headless = true,
-            Args =
-            [
-                "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-                "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
-            ],
-        });
+        await using var browser = await playwright.Chromium.LaunchAsync(LaunchOptions);
         var page = await browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1400, Height = 2200 } });
 
         await page.GotoAsync(new Uri(api.BaseAddress, "/swagger/index.html").ToString());
@@ -62,8 +53,20 @@ public class SwaggerUiBrowserTests(KestrelCatalogApiFactory api) : IClassFixture
         Assert.Contains("200", await operation.Locator(".live-responses-table tbody .response-col_status").First.InnerTextAsync(), StringComparison.Ordinal);
     }
 
+    /// <summary>Debian's Chromium, headless, with nothing that reaches for the network on its own.</summary>
+    public static BrowserTypeLaunchOptions LaunchOptions => new()
+    {
+        ExecutablePath = Chromium,
+        Headless = true,
+        Args =
+        [
+            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
+        ],
+    };
+
     /// <summary>Debian's Chromium, installed here when missing and allowed (root), as .ci/run does.</summary>
-    private static void EnsureChromium()
+    internal static void EnsureChromium()
     {
         if (File.Exists(Chromium))
         {
