@@ -29,7 +29,7 @@ public partial class CatalogSourcingTests(CatalogApiFactory api) : IClassFixture
     /// <summary>Cord-blood licences that the sources found date to a month only (the licence letters were not to be had).</summary>
     private static readonly string[] FdaApprovalDayUnpublished =
     [
-        "clevecord", "ducord", "hpc-cord-blood-bloodworks", "hpc-cord-blood-clinimmune", "hpc-cord-blood-md-anderson",
+        "ducord", "hpc-cord-blood-bloodworks", "hpc-cord-blood-clinimmune", "hpc-cord-blood-md-anderson",
     ];
 
     /// <summary>Indications no source found states for that product (the class indication of licensed HPC, Cord Blood).</summary>
