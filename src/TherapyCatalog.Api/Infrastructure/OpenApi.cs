@@ -121,6 +121,15 @@ public static class OpenApi
                 },
             };
             document.Components.Schemas["Problem"] = problem;
+            // The resource first, then what serves it; each tag says what it holds.
+            document.Tags = new HashSet<OpenApiTag>(
+            [
+                new() { Name = "Therapies", Description = "The catalog's products: list and search by condition, one therapy, its history, facets, and (with an API key) writes." },
+                new() { Name = "Conditions", Description = "The condition vocabulary that searches match: names, synonyms, ICD-10 codes, hierarchy, autocomplete." },
+                new() { Name = "Sync", Description = "For formulary systems: a full export, then a gap-free change feed to follow from its cursor." },
+                new() { Name = "Health", Description = "Liveness and readiness probes." },
+                new() { Name = "API keys", Description = "Minting, listing and revoking the keys that writes need (catalog:admin)." },
+            ]);
             foreach (var unused in new[] { "ProblemDetails", "HttpValidationProblemDetails", "JsonNode", "JsonNodeOptions" })
             {
                 document.Components.Schemas.Remove(unused);
@@ -198,13 +207,10 @@ public static class OpenApi
                 AddHeaders(answer, status, rateLimited);
             }
 
-            if (metadata.OfType<IAuthorizeData>().Any())
-            {
-                operation.Security =
-                [
-                    new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference(ApiKeyScheme, context.Document)] = [] },
-                ];
-            }
+            // Anonymous operations say so (security: []), so linters and generated clients do not expect a key.
+            operation.Security = metadata.OfType<IAuthorizeData>().Any()
+                ? [new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference(ApiKeyScheme, context.Document)] = [] }]
+                : [];
         }
 
         private static void AddHeaders(OpenApiResponse answer, string status, bool rateLimited)

@@ -85,6 +85,19 @@ public static class OpenApiDocs
         }
     });
 
+    /// <summary>Declares a request header the operation reads (If-Match, Idempotency-Key, ...), so generated clients and Swagger UI offer it.</summary>
+    public static TBuilder WithHeaderParameter<TBuilder>(this TBuilder builder, string name, string description, string? example = null)
+        where TBuilder : IEndpointConventionBuilder => builder.WithOpenApiDoc((operation, _) =>
+    {
+        operation.Parameters ??= [];
+        operation.Parameters.Add(new OpenApiParameter
+        {
+            Name = name, In = ParameterLocation.Header, Required = false, Description = description,
+            Schema = new OpenApiSchema { Type = JsonSchemaType.String },
+            Example = example is null ? null : JsonValue.Create(example),
+        });
+    });
+
     /// <summary>The endpoint never touches the database.</summary>
     public static TBuilder WithoutDatabase<TBuilder>(this TBuilder builder) where TBuilder : IEndpointConventionBuilder =>
         builder.WithMetadata(new WithoutDatabaseMetadata());

@@ -31,6 +31,7 @@ public static partial class TherapiesApi
         group.MapGet("/{idOrSlug}", GetTherapy)
             .CachedPerEpoch()
             .WithIdOrSlugDoc()
+            .WithHeaderParameter("If-None-Match", "The ETag of the copy you hold: the answer is 304 while it is current.", "\"f1cceb6809f44a049f9b9f059e2cee76-1\"")
             .WithResponseHeader("ETag", ETagDescription, StatusCodes.Status200OK, StatusCodes.Status304NotModified)
             .WithName("GetTherapy")
             .WithSummary("Get one therapy by id or slug")
@@ -64,10 +65,13 @@ public static partial class TherapiesApi
             .WithDescription("Creates a therapy and answers 201 with `Location` and `ETag`. A duplicate slug is a 409. With `Idempotency-Key`, a retry with the same body within 24 hours replays the first answer (status, headers, body); the same key with another body is a 422.")
             .Accepts<TherapyInput>(JsonBody.Json)
             .Produces<Therapy>(StatusCodes.Status201Created)
+            .WithHeaderParameter(IdempotentRequest.Header, "Any unique string (at most 200 characters): a retry with the same key and body within 24 hours gets the first answer again.", "3f1c2a9e-create-zolgensma")
+            .WithResponseHeader("ETag", ETagDescription, StatusCodes.Status201Created)
             .ProducesProblem(StatusCodes.Status409Conflict)
             .ProducesProblem(StatusCodes.Status422UnprocessableEntity);
 
         writes.MapPut("/{idOrSlug}", TherapyWriteApi.ReplaceTherapy)
+            .WithIfMatchDoc()
             .WithName("ReplaceTherapy")
             .WithSummary("Replace a therapy")
             .WithDescription("Replaces every writable member. `If-Match` is honoured: a stale ETag answers 412 and changes nothing. An unchanged body keeps the version.")
@@ -79,10 +83,12 @@ public static partial class TherapiesApi
             .ProducesProblem(StatusCodes.Status412PreconditionFailed);
 
         writes.MapPatch("/{idOrSlug}", TherapyWriteApi.PatchTherapy)
+            .WithIfMatchDoc()
             .WithName("PatchTherapy")
             .WithSummary("Change some members of a therapy (JSON Merge Patch)")
             .WithDescription("An RFC 7396 merge patch (`application/merge-patch+json`) over the writable members; the result must be a valid therapy. `If-Match` is honoured.")
             .Accepts<TherapyInput>(JsonBody.MergePatch)
+            .WithOpenApiDoc(TherapyPatchSchema.Describe)
             .Produces<Therapy>()
             .WithResponseHeader("ETag", ETagDescription, StatusCodes.Status200OK)
             .ProducesProblem(StatusCodes.Status404NotFound)
@@ -90,6 +96,7 @@ public static partial class TherapiesApi
             .ProducesProblem(StatusCodes.Status412PreconditionFailed);
 
         writes.MapDelete("/{idOrSlug}", TherapyWriteApi.DeleteTherapy)
+            .WithIfMatchDoc()
             .WithName("DeleteTherapy")
             .WithSummary("Delete a therapy (soft)")
             .WithDescription("Marks the therapy deleted: it leaves reads and lists, its slug becomes free, its history stays, and the change feed carries a tombstone. `If-Match` is honoured.")
@@ -110,6 +117,10 @@ public static partial class TherapiesApi
     }
 
     private const string ETagDescription = "The version's entity tag, `\"<id>-<version>\"`; send it in If-None-Match (reads) or If-Match (writes).";
+
+    private static RouteHandlerBuilder WithIfMatchDoc(this RouteHandlerBuilder builder) =>
+        builder.WithHeaderParameter("If-Match", "The ETag you read: a stale one is answered 412 and changes nothing. Without it the write is unconditional.",
+            "\"f1cceb6809f44a049f9b9f059e2cee76-1\"");
 
     private static RouteHandlerBuilder WithIdOrSlugDoc(this RouteHandlerBuilder builder) =>
         builder.WithParameterDoc("idOrSlug", "The therapy's uuid or slug, e.g. `kymriah`.", example: () => JsonValue.Create("kymriah"));
