@@ -131,7 +131,11 @@ public static partial class TherapiesApi
         services.AddSingleton<IValidator<TherapyInput>, TherapyInputValidator>();
         services.AddSingleton<TherapyETags>();
         services.AddSingleton<ICatalogDataSet, TherapyData>();
-        services.Configure<SwaggerGenOptions>(options => options.SchemaFilter<TherapySchemaExamples>());
+        services.Configure<SwaggerGenOptions>(options =>
+        {
+            options.SchemaFilter<TherapySchemaExamples>();
+            options.SchemaFilter<TherapyVocabularySchemas>();
+        });
         return services;
     }
 

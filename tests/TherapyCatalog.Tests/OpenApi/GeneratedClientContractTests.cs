@@ -58,4 +58,17 @@ public class GeneratedClientContractTests
         Assert.Equal("Therapies", tags[0]!["name"]!.GetValue<string>());
         Assert.All(tags, tag => Assert.False(string.IsNullOrWhiteSpace(tag!["description"]?.GetValue<string>())));
     }
+
+    [Theory]
+    [InlineData("Therapy", "modality", new[] { "cell", "gene", "cell-based-gene" })]          // API.md
+    [InlineData("TherapyInput", "cellSource", new[] { "autologous", "allogeneic", null })]  // null: no cells given
+    [InlineData("Approval", "status", new[] { "approved", "withdrawn", "suspended" })]
+    [InlineData("Package", "sourceKind", new[] { "regulator", "label", "company", "press", null })]
+    public void Vocabularies_are_enums_on_the_resource_schemas(string schema, string member, string?[] values)
+    {
+        var declared = Document["components"]!["schemas"]![schema]!["properties"]![member]!["enum"]!.AsArray()
+            .Select(v => v?.GetValue<string>());
+
+        Assert.Equal(values, declared);
+    }
 }
