@@ -26,7 +26,7 @@ public static partial class TherapiesApi
             .WithCatalogCursorHeader()
             .WithName("ListTherapies")
             .WithSummary("List and search therapies")
-            .WithDescription("Filters combine with AND; a repeated filter means OR within it. `condition` matches names, synonyms, abbreviations, lay terms, misspellings and ICD-10 codes or prefixes, and reaches subtypes; each item then carries `matchedConditions`. `sort`: relevance (default with `condition` or `q`), name (default otherwise), approvedOn, -approvedOn (earliest approval). Keyset paging: `limit` 1–100 (default 20), `cursor` from `nextCursor` or the `Link: rel=\"next\"` header. `X-Catalog-Cursor` is the change-feed position the answer reflects.");
+            .WithDescription("Filters combine with AND; a repeated filter means OR within it. `condition` matches names, synonyms, abbreviations, lay terms, misspellings and ICD-10 codes or prefixes, and reaches subtypes through the hierarchy (`match: descendant`, `via` the broader condition); qualifiers (a letter, a type number, a roman numeral: `hemophilia A`, `SMA type 2`, `LAD-I`) are compared exactly and never corrected. `q` is free text over names, brands, target, manufacturer, vector detail, platform and modality words (`CAR-T`, `AAV`, `gene therapy`) and conditions; an exact name ranks first. Each item then carries `matchedConditions`. `sort`: relevance (default with `condition` or `q`), name (default otherwise), approvedOn, -approvedOn (earliest approval). Keyset paging: `limit` 1–100 (default 20), `cursor` from `nextCursor` or the `Link: rel=\"next\"` header. `X-Catalog-Cursor` is the change-feed position the answer reflects.");
 
         group.MapGet("/{idOrSlug}", GetTherapy)
             .CachedPerEpoch()

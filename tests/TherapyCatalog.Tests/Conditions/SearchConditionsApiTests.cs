@@ -93,19 +93,30 @@ public class SearchConditionsApiTests(CatalogApiFactory api) : IClassFixture<Cat
     }
 
     [Fact]
+    public async Task A_condition_lists_every_parent_and_parent_is_the_first_of_them()
+    {
+        // db/data/conditions/cancer.json: CLL/SLL is a leukemia (CLL) and a non-Hodgkin lymphoma (SLL).
+        var cll = (await ItemsAsync("q=CLL")).Single(i => Id(i) == "chronic-lymphocytic-leukemia");
+        var lymphoma = (await ItemsAsync("q=Lymphoma"))[0];
+
+        Assert.Equal(["leukemia", "non-hodgkin-lymphoma"], cll.GetProperty("parents").EnumerateArray().Select(p => p.GetString()));
+        Assert.Equal("leukemia", cll.GetProperty("parent").GetString());
+        Assert.Equal(["blood-cancer"], lymphoma.GetProperty("parents").EnumerateArray().Select(p => p.GetString()));
+        Assert.Empty((await ItemsAsync("q=Cancer"))[0].GetProperty("parents").EnumerateArray());
+    }
+
+    [Fact]
     public async Task Every_count_is_the_active_products_of_the_condition_and_its_descendants_in_the_data_files()
     {
         var root = PostgresServer.RepositoryRoot;
-        var parents = Directory.GetFiles(Path.Combine(root, "db", "data", "conditions"), "*.json")
-            .SelectMany(f => JsonDocument.Parse(File.ReadAllText(f)).RootElement.EnumerateArray().Select(c => c.Clone()))
-            .ToDictionary(c => c.GetProperty("id").GetString()!, c => c.GetProperty("parent").GetString());
+        var parents = TherapyCatalog.Tests.Therapies.CatalogFiles.ConditionParents;
         var products = Directory.GetFiles(Path.Combine(root, "db", "data", "therapies"), "*.json")
             .Select(f => JsonDocument.Parse(File.ReadAllText(f)).RootElement.Clone())
             .Where(t => t.GetProperty("status").GetString() == "active")
             .Select(t => t.GetProperty("indications").EnumerateArray().Select(i => i.GetProperty("conditionId").GetString()!).ToList())
             .ToList();
-        bool Within(string? condition, string ancestor) =>
-            condition is not null && (condition == ancestor || Within(parents[condition], ancestor));
+        bool Within(string condition, string ancestor) =>
+            condition == ancestor || parents[condition].Any(p => Within(p, ancestor));
 
         var items = await ItemsAsync("limit=100");
 
