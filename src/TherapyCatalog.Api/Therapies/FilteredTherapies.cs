@@ -16,7 +16,8 @@ public sealed record FilteredTherapies(string With, string From, string Rank, st
 {
     // Free text over a therapy's own words: its names, target, manufacturer and vector detail
     // ("novartis", "kite", "oncolytic"), and its other names (regional brands, code names).
-    // An exact name, brand, slug or target ranks 1, a word 3, a close name 5.
+    // An exact name, brand, slug or target ranks 1, a word 3, a close name 5 (not when q is a declared
+    // kind of product: "CAR T cell therapy" is no misspelt "UM171 Cell Therapy").
     private const string FreeText = "to_tsvector('simple'::regconfig, t.proprietary_name || ' ' || t.proper_name || ' ' || coalesce(t.target, '') || ' ' || t.manufacturer || ' ' || coalesce(t.vector_detail, ''))";
 
     private const string NameHitCte = $$"""
@@ -29,7 +30,7 @@ public sealed record FilteredTherapies(string With, string From, string Rank, st
             WHERE t.deleted_at IS NULL
               AND (lower(t.proprietary_name) = @Q OR lower(t.proper_name) = @Q OR lower(t.target) = @Q OR t.slug = @Q
                    OR {{FreeText}} @@ plainto_tsquery('simple'::regconfig, @Q)
-                   OR lower(t.proprietary_name) % @Q OR lower(t.proper_name) % @Q)
+                   OR (@QCloseNames AND (lower(t.proprietary_name) % @Q OR lower(t.proper_name) % @Q)))
             UNION ALL
             SELECT o.therapy_id,
                    CASE WHEN lower(o.name) = @Q THEN 1
@@ -38,7 +39,7 @@ public sealed record FilteredTherapies(string With, string From, string Rank, st
             FROM therapy_other_names o
             WHERE lower(o.name) = @Q
                OR to_tsvector('simple'::regconfig, o.name) @@ plainto_tsquery('simple'::regconfig, @Q)
-               OR lower(o.name) % @Q
+               OR (@QCloseNames AND lower(o.name) % @Q)
         )
         """;
 
@@ -166,6 +167,7 @@ public sealed record FilteredTherapies(string With, string From, string Rank, st
             {
                 ctes.Add(NameHitCte);
                 var kind = ProductKindTerms.Find(text.Text);
+                parameters.Add("QCloseNames", kind is null);
                 if (kind is not null)
                 {
                     ctes.Add(KindHitCte);

@@ -11,7 +11,7 @@ public static class CatalogFiles
 {
     public sealed record Product(
         string Slug, string Status, string Modality, string? Target, string Manufacturer, string Route,
-        string[] Regulators, DateOnly[] ApprovalDates, string? Vector, string? Mechanism, string[] ConditionIds);
+        string[] Regulators, DateOnly[] ApprovalDates, string? Vector, string? Mechanism, string? VectorDetail, string[] ConditionIds);
 
     public static IReadOnlyList<Product> Products { get; } = Load();
 
@@ -59,14 +59,15 @@ public static class CatalogFiles
         .. Directory.GetFiles(Path.Combine(PostgresServer.RepositoryRoot, "db", "data", "therapies"), "*.json").Select(file =>
         {
             var t = JsonDocument.Parse(File.ReadAllText(file)).RootElement;
-            string? S(JsonElement e, string name) => e.GetProperty(name).ValueKind == JsonValueKind.Null ? null : e.GetProperty(name).GetString();
+            // Data files leave out what is null.
+            string? S(JsonElement e, string name) => e.TryGetProperty(name, out var v) && v.ValueKind != JsonValueKind.Null ? v.GetString() : null;
             var approvals = t.GetProperty("approvals").EnumerateArray().ToList();
             var indications = t.GetProperty("indications").EnumerateArray().ToList();
             return new Product(
                 S(t, "slug")!, S(t, "status")!, S(t, "modality")!, S(t, "target"), S(t, "manufacturer")!, S(t, "route")!,
                 [.. approvals.Concat(indications).Select(e => S(e, "regulator")!).Distinct()],
                 [.. approvals.Select(a => S(a, "approvedOn")).OfType<string>().Select(d => DateOnly.Parse(d, System.Globalization.CultureInfo.InvariantCulture))],
-                S(t, "vector"), S(t, "mechanism"), [.. indications.Select(i => S(i, "conditionId")!).Distinct()]);
+                S(t, "vector"), S(t, "mechanism"), S(t, "vectorDetail"), [.. indications.Select(i => S(i, "conditionId")!).Distinct()]);
         }),
     ];
 }
