@@ -17,14 +17,19 @@ public sealed record ConditionQuery(string Text, string? Code);
 /// <list type="number">
 /// <item>it equals the query: the name (rank 1) or a synonym, abbreviation or lay term (rank 2);</item>
 /// <item>the query is an ICD-10 code equal to the condition's (rank 1) or a prefix of it (rank 2);</item>
-/// <item>it holds every word of the query (full-text, English stemming; rank 3);</item>
-/// <item>it holds every word once misspelt words are corrected (rank 5): a word of 4+ letters that no
-/// term uses becomes the vocabulary word closest to it, proposed by trigram similarity and chosen by
-/// edit distance.</item>
+/// <item>it holds every word of the query (full-text, English stemming; rank 3). English stop words
+/// of the query may be left out ("cancer of the blood"), but its qualifiers never: a single letter,
+/// a number or a roman numeral ("hemophilia A", "SMA type 2", "LAD-I") must be a word of the term,
+/// which is indexed without a stop-word list (<c>catalog_terms</c>), so "hemophilia A" never
+/// matches "Hemophilia B";</item>
+/// <item>it holds every word once misspelt words are corrected (rank 5): a word of 4+ letters, with
+/// no digit and no roman numeral, that no term uses becomes the vocabulary word closest to it,
+/// proposed by trigram similarity and chosen by edit distance. Qualifiers are never corrected.</item>
 /// </list>
-/// A matched condition reaches its descendants (recursive CTE over <c>parent_id</c>), ranked 4
-/// (or 5 when the ancestor only matched fuzzily). Each condition keeps its best match. Several
-/// queries (the <c>condition</c> filter and free text <c>q</c>) run at once, told apart by <c>source</c>.
+/// A matched condition reaches its descendants (recursive CTE over <c>condition_parents</c>: a
+/// condition may have several parents), ranked 4 (or 5 when the ancestor only matched fuzzily).
+/// Each condition keeps its best match. Several queries (the <c>condition</c> filter and free text
+/// <c>q</c>) run at once, told apart by <c>source</c>.
 /// The matches (a handful of condition ids) are then bound into the therapy query as arrays:
 /// from real values the planner estimates the therapies they reach, where a recursive CTE's
 /// estimate (millions of rows) would talk it into scanning the big tables.
@@ -36,6 +41,12 @@ public static partial class ConditionMatcher
     /// <summary>How similar (trigrams) a vocabulary word must be to a misspelt word to replace it.</summary>
     public const string CorrectionThreshold = "0.45";
 
+    /// <summary>
+    /// A qualifier: a word that tells conditions apart and is compared exactly, never dropped as a
+    /// stop word nor corrected as a typo. A single letter, a number, a roman numeral up to xxxix.
+    /// </summary>
+    public const string QualifierPattern = "^([a-z]|[0-9]+|x{0,3}(ix|iv|v?i{0,3}))$";
+
     /// <summary>Run first in the transaction: the trigram threshold the <c>%</c> operator (and its index) uses.</summary>
     public const string PrepareSql = $"SELECT set_config('pg_trgm.similarity_threshold', '{CorrectionThreshold}', true)";
 
@@ -43,7 +54,7 @@ public static partial class ConditionMatcher
     /// CTEs for a <c>WITH RECURSIVE</c> list; parameters <c>@QuerySources</c>, <c>@QueryTexts</c>,
     /// <c>@QueryCodes</c> (parallel arrays). Yields <c>condition_match (source, condition_id, rank, how, term, via)</c>.
     /// </summary>
-    public const string MatchCtes = """
+    public const string MatchCtes = $$"""
         condition_query (source, text, code) AS (
             SELECT q.source, q.text, q.code
             FROM unnest(@QuerySources::text[], @QueryTexts::text[], @QueryCodes::text[]) AS q(source, text, code)
@@ -54,18 +65,38 @@ public static partial class ConditionMatcher
             CROSS JOIN LATERAL regexp_split_to_table(q.text, '[^[:alnum:]]+') WITH ORDINALITY AS w(word, ordinal)
             WHERE w.word <> ''
         ),
+        -- The qualifiers of each query, as a tsquery every matching term must also satisfy.
+        condition_qualifier AS (
+            SELECT q.source, plainto_tsquery('simple'::regconfig, string_agg(q.word, ' ' ORDER BY q.ordinal)) AS query
+            FROM condition_query_word q
+            WHERE q.word ~ '{{QualifierPattern}}'
+            GROUP BY q.source
+        ),
         condition_corrected AS (
             SELECT q.source,
                    string_agg(q.word, ' ' ORDER BY q.ordinal) AS original,
                    string_agg(coalesce(
                        (SELECT cw.word FROM condition_words cw WHERE cw.word = q.word),
                        (SELECT cw.word FROM condition_words cw
-                        WHERE length(q.word) >= 4 AND cw.word % q.word
+                        WHERE length(q.word) >= 4 AND q.word !~ '[0-9]' AND q.word !~ '{{QualifierPattern}}'
+                          AND cw.word % q.word
                         ORDER BY levenshtein(cw.word, q.word), similarity(cw.word, q.word) DESC, cw.word
                         LIMIT 1),
                        q.word), ' ' ORDER BY q.ordinal) AS text
             FROM condition_query_word q
             GROUP BY q.source
+        ),
+        -- Every word but the stop words, and every qualifier; nothing when only stop words and qualifiers were typed.
+        condition_text_query AS (
+            SELECT q.source, plainto_tsquery('english'::regconfig, q.text) && coalesce(k.query, ''::tsquery) AS query, 3 AS rank, 'text' AS how
+            FROM condition_query q
+            LEFT JOIN condition_qualifier k ON k.source = q.source
+            WHERE numnode(plainto_tsquery('english'::regconfig, q.text)) > 0
+            UNION ALL
+            SELECT cc.source, plainto_tsquery('english'::regconfig, cc.text) && coalesce(k.query, ''::tsquery), 5, 'fuzzy'
+            FROM condition_corrected cc
+            LEFT JOIN condition_qualifier k ON k.source = cc.source
+            WHERE cc.text <> cc.original AND numnode(plainto_tsquery('english'::regconfig, cc.text)) > 0
         ),
         condition_seed AS (
             SELECT q.source, ct.condition_id, CASE ct.kind WHEN 'name' THEN 1 ELSE 2 END AS rank, ct.kind AS how, ct.term
@@ -80,22 +111,17 @@ public static partial class ConditionMatcher
             FROM condition_query q
             JOIN conditions c ON c.icd10 LIKE q.code || '%' AND c.icd10 <> q.code
             UNION ALL
-            SELECT q.source, ct.condition_id, 3, 'text', ct.term
-            FROM condition_query q
-            JOIN condition_terms ct ON ct.term_vector @@ plainto_tsquery('english', q.text)
-            UNION ALL
-            SELECT q.source, ct.condition_id, 5, 'fuzzy', ct.term
-            FROM condition_query q
-            JOIN condition_corrected cc ON cc.source = q.source AND cc.text <> cc.original
-            JOIN condition_terms ct ON ct.term_vector @@ plainto_tsquery('english', cc.text)
+            SELECT tq.source, ct.condition_id, tq.rank, tq.how, ct.term
+            FROM condition_text_query tq
+            JOIN condition_terms ct ON ct.term_vector @@ tq.query
         ),
         condition_reach (source, condition_id, rank, how, term, via, depth) AS (
             SELECT s.source, s.condition_id, s.rank, s.how, s.term, NULL::text, 0
             FROM condition_seed s
             UNION ALL
-            SELECT r.source, c.id, greatest(r.rank, 4), 'descendant', r.term, coalesce(r.via, r.condition_id), r.depth + 1
+            SELECT r.source, p.condition_id, greatest(r.rank, 4), 'descendant', r.term, coalesce(r.via, r.condition_id), r.depth + 1
             FROM condition_reach r
-            JOIN conditions c ON c.parent_id = r.condition_id
+            JOIN condition_parents p ON p.parent_id = r.condition_id
             WHERE r.depth < 32
         ),
         condition_match AS (

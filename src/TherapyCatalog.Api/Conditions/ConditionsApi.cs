@@ -10,6 +10,8 @@ namespace TherapyCatalog.Api.Conditions;
 /// <summary>
 /// A condition of the catalog. <c>activeTherapyCount</c> counts the active therapies indicated for
 /// it or any of its descendants (a search by its name may find more: other conditions whose names share its words).
+/// <c>parents</c> are the broader conditions it is a kind of (a condition may have several: CLL/SLL is a
+/// leukemia and a lymphoma); <c>parent</c> is the first of them, kept for older clients.
 /// <c>matchedTerm</c> (autocomplete only) is the name, synonym or code that matched <c>q</c>.
 /// </summary>
 public sealed record ConditionItem(
@@ -18,6 +20,7 @@ public sealed record ConditionItem(
     string? Icd10,
     string[] Synonyms,
     string? Parent,
+    string[] Parents,
     int ActiveTherapyCount,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? MatchedTerm);
 
@@ -37,7 +40,7 @@ public static class ConditionsApi
 
         group.MapGet("/", ListConditions)
             .CachedPerEpoch()
-            .WithParameterDoc("q", "Free text over names, proper name, target and conditions.")
+            .WithParameterDoc("q", "A condition as typed: a prefix of a name, synonym or word, an ICD-10 code or prefix, or a misspelt name.")
             .WithMetadata(Limits)
             .WithCatalogCursorHeader()
             .WithName("ListConditions")
@@ -51,7 +54,7 @@ public static class ConditionsApi
         (WITH RECURSIVE subtree (id) AS (
              SELECT c.id
              UNION
-             SELECT k.id FROM conditions k JOIN subtree s ON k.parent_id = s.id)
+             SELECT p.condition_id FROM condition_parents p JOIN subtree s ON p.parent_id = s.id)
          SELECT count(DISTINCT i.therapy_id)::int
          FROM subtree s
          JOIN therapy_indications i ON i.condition_id = s.id
@@ -59,9 +62,13 @@ public static class ConditionsApi
          WHERE t.status = 'active' AND t.deleted_at IS NULL)
         """;
 
+    private const string ParentsSql = """
+        ARRAY(SELECT p.parent_id FROM condition_parents p WHERE p.condition_id = c.id ORDER BY p.ordinal)
+        """;
+
     private const string AllSql = """
         SELECT c.id AS Id, c.name AS Name, c.icd10 AS Icd10, c.synonyms AS Synonyms, c.parent_id AS Parent,
-               {activeTherapyCount} AS ActiveTherapyCount, NULL::text AS MatchedTerm
+               {parents} AS Parents, {activeTherapyCount} AS ActiveTherapyCount, NULL::text AS MatchedTerm
         FROM conditions c
         ORDER BY lower(c.name), c.id
         LIMIT @Limit
@@ -91,7 +98,7 @@ public static class ConditionsApi
             ORDER BY condition_id, rank, score DESC, closeness DESC, term
         )
         SELECT c.id AS Id, c.name AS Name, c.icd10 AS Icd10, c.synonyms AS Synonyms, c.parent_id AS Parent,
-               {activeTherapyCount} AS ActiveTherapyCount, b.term AS MatchedTerm
+               {parents} AS Parents, {activeTherapyCount} AS ActiveTherapyCount, b.term AS MatchedTerm
         FROM best b
         JOIN conditions c ON c.id = b.condition_id
         ORDER BY b.rank, b.score DESC, b.closeness DESC, lower(c.name), c.id
@@ -111,10 +118,11 @@ public static class ConditionsApi
         public string? Icd10 { get; init; }
         public string[] Synonyms { get; init; } = [];
         public string? Parent { get; init; }
+        public string[] Parents { get; init; } = [];
         public int ActiveTherapyCount { get; init; }
         public string? MatchedTerm { get; init; }
 
-        public ConditionItem ToItem() => new(Id, Name, Icd10, Synonyms, Parent, ActiveTherapyCount, MatchedTerm);
+        public ConditionItem ToItem() => new(Id, Name, Icd10, Synonyms, Parent, Parents, ActiveTherapyCount, MatchedTerm);
     }
 
     /// <summary>Conditions by name, or the conditions a typed text may mean (autocomplete).</summary>
@@ -142,14 +150,14 @@ public static class ConditionsApi
             if (query is null)
             {
                 rows = [.. await db.QueryAsync<ConditionRow>(new CommandDefinition(
-                    AllSql.Replace("{activeTherapyCount}", ActiveTherapyCountSql, StringComparison.Ordinal), new { Limit = take }, tx, cancellationToken: ct))];
+                    AllSql.Replace("{activeTherapyCount}", ActiveTherapyCountSql, StringComparison.Ordinal).Replace("{parents}", ParentsSql, StringComparison.Ordinal), new { Limit = take }, tx, cancellationToken: ct))];
             }
             else
             {
                 await db.ExecuteAsync(new CommandDefinition(PrepareSql, transaction: tx, cancellationToken: ct));
                 var like = CatalogDatabase.EscapeLike(query.Text);
                 rows = [.. await db.QueryAsync<ConditionRow>(new CommandDefinition(
-                    AutocompleteSql.Replace("{activeTherapyCount}", ActiveTherapyCountSql, StringComparison.Ordinal),
+                    AutocompleteSql.Replace("{activeTherapyCount}", ActiveTherapyCountSql, StringComparison.Ordinal).Replace("{parents}", ParentsSql, StringComparison.Ordinal),
                     new
                     {
                         query.Text,

@@ -14,20 +14,23 @@ namespace TherapyCatalog.Api.Therapies;
 /// </summary>
 public sealed record FilteredTherapies(string With, string From, string Rank, string Where, DynamicParameters Parameters)
 {
-    // A therapy's own names, target and other names (regional brands, code names): exact 1, a word 3, close 5.
-    private const string NameHitCte = """
+    // Free text over a therapy's own words: its names, target, manufacturer and vector detail
+    // ("novartis", "kite", "oncolytic"), and its other names (regional brands, code names).
+    // An exact name, brand, slug or target ranks 1, a word 3, a close name 5 (not when q is a declared
+    // kind of product: "CAR T cell therapy" is no misspelt "UM171 Cell Therapy").
+    private const string FreeText = "to_tsvector('simple'::regconfig, t.proprietary_name || ' ' || t.proper_name || ' ' || coalesce(t.target, '') || ' ' || t.manufacturer || ' ' || coalesce(t.vector_detail, ''))";
+
+    private const string NameHitCte = $$"""
         name_hit AS (
             SELECT t.id AS therapy_id,
                    CASE WHEN lower(t.proprietary_name) = @Q OR lower(t.proper_name) = @Q OR lower(t.target) = @Q OR t.slug = @Q THEN 1
-                        WHEN to_tsvector('simple'::regconfig, t.proprietary_name || ' ' || t.proper_name || ' ' || coalesce(t.target, ''))
-                             @@ plainto_tsquery('simple'::regconfig, @Q) THEN 3
+                        WHEN {{FreeText}} @@ plainto_tsquery('simple'::regconfig, @Q) THEN 3
                         ELSE 5 END AS rank
             FROM therapies t
             WHERE t.deleted_at IS NULL
               AND (lower(t.proprietary_name) = @Q OR lower(t.proper_name) = @Q OR lower(t.target) = @Q OR t.slug = @Q
-                   OR to_tsvector('simple'::regconfig, t.proprietary_name || ' ' || t.proper_name || ' ' || coalesce(t.target, ''))
-                      @@ plainto_tsquery('simple'::regconfig, @Q)
-                   OR lower(t.proprietary_name) % @Q OR lower(t.proper_name) % @Q)
+                   OR {{FreeText}} @@ plainto_tsquery('simple'::regconfig, @Q)
+                   OR (@QCloseNames AND (lower(t.proprietary_name) % @Q OR lower(t.proper_name) % @Q)))
             UNION ALL
             SELECT o.therapy_id,
                    CASE WHEN lower(o.name) = @Q THEN 1
@@ -36,7 +39,23 @@ public sealed record FilteredTherapies(string With, string From, string Rank, st
             FROM therapy_other_names o
             WHERE lower(o.name) = @Q
                OR to_tsvector('simple'::regconfig, o.name) @@ plainto_tsquery('simple'::regconfig, @Q)
-               OR lower(o.name) % @Q
+               OR (@QCloseNames AND lower(o.name) % @Q)
+        )
+        """;
+
+    // Free text that names a kind of product (ProductKindTerms: "CAR-T", "AAV", "gene therapy"): rank 2,
+    // after an exact name. An empty list leaves its dimension open.
+    private const string KindHitCte = """
+        kind_hit AS (
+            SELECT t.id AS therapy_id, 2 AS rank
+            FROM therapies t
+            WHERE t.deleted_at IS NULL
+              AND (cardinality(@KindModalities::text[]) = 0 OR t.modality = ANY(@KindModalities::text[]))
+              AND (cardinality(@KindVectors::text[]) = 0 OR t.vector = ANY(@KindVectors::text[]))
+              AND (cardinality(@KindMechanisms::text[]) = 0 OR t.mechanism = ANY(@KindMechanisms::text[]))
+              AND (cardinality(@KindCellSources::text[]) = 0 OR t.cell_source = ANY(@KindCellSources::text[]))
+              AND (cardinality(@KindDeliveries::text[]) = 0 OR t.delivery = ANY(@KindDeliveries::text[]))
+              AND (cardinality(@KindTargets::text[]) = 0 OR upper(t.target) = ANY(@KindTargets::text[]))
         )
         """;
 
@@ -69,10 +88,12 @@ public sealed record FilteredTherapies(string With, string From, string Rank, st
             SELECT x.therapy_id, min(x.rank) AS rank
             FROM (SELECT therapy_id, rank FROM condition_hit WHERE source = 'q'
                   UNION ALL
-                  SELECT therapy_id, rank FROM name_hit) AS x
+                  SELECT therapy_id, rank FROM name_hit{kind}) AS x
             GROUP BY x.therapy_id
         )
         """;
+
+    private const string KindHitUnion = "\n                  UNION ALL\n                  SELECT therapy_id, rank FROM kind_hit";
 
     private const string ConditionOnlyHitCte = "therapy_hit AS (SELECT therapy_id, rank FROM condition_filter_hit)";
     private const string QOnlyHitCte = "therapy_hit AS (SELECT therapy_id, rank FROM q_hit)";
@@ -142,10 +163,23 @@ public sealed record FilteredTherapies(string With, string From, string Rank, st
                 ctes.Add(ConditionFilterHitCte);
             }
 
-            if (filter.Q is not null)
+            if (filter.Q is { } text)
             {
                 ctes.Add(NameHitCte);
-                ctes.Add(QHitCte);
+                var kind = ProductKindTerms.Find(text.Text);
+                parameters.Add("QCloseNames", kind is null);
+                if (kind is not null)
+                {
+                    ctes.Add(KindHitCte);
+                    parameters.Add("KindModalities", kind.Modalities);
+                    parameters.Add("KindVectors", kind.Vectors);
+                    parameters.Add("KindMechanisms", kind.Mechanisms);
+                    parameters.Add("KindCellSources", kind.CellSources);
+                    parameters.Add("KindDeliveries", kind.Deliveries);
+                    parameters.Add("KindTargets", kind.Targets);
+                }
+
+                ctes.Add(QHitCte.Replace("{kind}", kind is null ? "" : KindHitUnion, StringComparison.Ordinal));
             }
 
             ctes.Add(filter switch

@@ -26,7 +26,7 @@ public static partial class TherapiesApi
             .WithCatalogCursorHeader()
             .WithName("ListTherapies")
             .WithSummary("List and search therapies")
-            .WithDescription("Filters combine with AND; a repeated filter means OR within it. `condition` matches names, synonyms, abbreviations, lay terms, misspellings and ICD-10 codes or prefixes, and reaches subtypes; each item then carries `matchedConditions`. `sort`: relevance (default with `condition` or `q`), name (default otherwise), approvedOn, -approvedOn (earliest approval). Keyset paging: `limit` 1–100 (default 20), `cursor` from `nextCursor` or the `Link: rel=\"next\"` header. `X-Catalog-Cursor` is the change-feed position the answer reflects.");
+            .WithDescription("Filters combine with AND; a repeated filter means OR within it. `condition` matches names, synonyms, abbreviations, lay terms, misspellings and ICD-10 codes or prefixes, and reaches subtypes through the hierarchy (`match: descendant`, `via` the broader condition); qualifiers (a letter, a type number, a roman numeral: `hemophilia A`, `SMA type 2`, `LAD-I`) are compared exactly and never corrected. `q` is free text over names, brands, target, manufacturer, vector detail, platform and modality words (`CAR-T`, `AAV`, `gene therapy`) and conditions; an exact name ranks first. Each item then carries `matchedConditions`. `sort`: relevance (default with `condition` or `q`), name (default otherwise), approvedOn, -approvedOn (earliest approval). Keyset paging: `limit` 1–100 (default 20), `cursor` from `nextCursor` or the `Link: rel=\"next\"` header. `X-Catalog-Cursor` is the change-feed position the answer reflects.");
 
         group.MapGet("/{idOrSlug}", GetTherapy)
             .CachedPerEpoch()
@@ -35,7 +35,7 @@ public static partial class TherapiesApi
             .WithResponseHeader("ETag", ETagDescription, StatusCodes.Status200OK, StatusCodes.Status304NotModified)
             .WithName("GetTherapy")
             .WithSummary("Get one therapy by id or slug")
-            .WithDescription("Returns the current version of a therapy, with its `ETag`. `idOrSlug` is the therapy's uuid or its slug (e.g. `kymriah`). With `If-None-Match` naming the current ETag the answer is 304.")
+            .WithDescription("Returns the current version of a therapy, with its `ETag`. `idOrSlug` is the therapy's uuid or its slug (e.g. `kymriah`; case-insensitive, so `KYMRIAH` reads the same therapy). With `If-None-Match` naming the current ETag the answer is 304.")
             .Produces(StatusCodes.Status304NotModified)
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status404NotFound);
@@ -123,7 +123,7 @@ public static partial class TherapiesApi
             "\"f1cceb6809f44a049f9b9f059e2cee76-1\"");
 
     private static RouteHandlerBuilder WithIdOrSlugDoc(this RouteHandlerBuilder builder) =>
-        builder.WithParameterDoc("idOrSlug", "The therapy's uuid or slug, e.g. `kymriah`.", example: () => JsonValue.Create("kymriah"));
+        builder.WithParameterDoc("idOrSlug", "The therapy's uuid or slug, e.g. `kymriah` (any case).", example: () => JsonValue.Create("kymriah"));
 
     /// <summary>The therapies feature's services: its validator, ETag cache, data files and OpenAPI examples.</summary>
     public static IServiceCollection AddTherapies(this IServiceCollection services)
@@ -158,13 +158,14 @@ public static partial class TherapiesApi
         TherapyETags etags, HttpContext http, CancellationToken ct)
     {
         var byId = Guid.TryParse(idOrSlug, out var id);
-        if (!byId && !IsSlug(idOrSlug))
+        var slug = byId ? null : ReadSlug(idOrSlug);
+        if (!byId && slug is null)
         {
             return InvalidIdOrSlug();
         }
 
         // A matching If-None-Match is answered from the ETags this process knows to be current (see TherapyETags).
-        var key = byId ? id.ToString() : idOrSlug;
+        var key = byId ? id.ToString() : slug!;
         if (http.Request.Headers.IfNoneMatch.Count > 0 && etags.Current(key) is { } known && EntityTags.IfNoneMatchHits(http.Request, known))
         {
             http.Response.Headers.ETag = known;
@@ -177,7 +178,7 @@ public static partial class TherapiesApi
         {
             document = byId
                 ? await db.QuerySingleOrDefaultAsync<string>(new CommandDefinition(GetByIdSql, new { Id = id }, cancellationToken: ct))
-                : await db.QuerySingleOrDefaultAsync<string>(new CommandDefinition(GetBySlugSql, new { Slug = idOrSlug }, cancellationToken: ct));
+                : await db.QuerySingleOrDefaultAsync<string>(new CommandDefinition(GetBySlugSql, new { Slug = key }, cancellationToken: ct));
         }
 
         if (document is null)
@@ -212,6 +213,13 @@ public static partial class TherapiesApi
         detail: $"'{idOrSlug}' is not a uuid. Read the therapy (GET /v1/therapies/{{idOrSlug}}) for its id, and write to /v1/therapies/{{id}}.");
 
     public static bool IsSlug(string value) => value.Length <= 100 && Slug().IsMatch(value);
+
+    /// <summary>
+    /// The slug a read means: slugs are stored lower-case, and a reader who types <c>KYMRIAH</c> means
+    /// <c>kymriah</c>. Null when even lower-cased it is no slug. Writes take the uuid, never a slug.
+    /// </summary>
+    public static string? ReadSlug(string value) =>
+        value.ToLowerInvariant() is var lower && IsSlug(lower) ? lower : null;
 
     public static ProblemHttpResult InvalidIdOrSlug() => TypedResults.Problem(
         statusCode: StatusCodes.Status400BadRequest,

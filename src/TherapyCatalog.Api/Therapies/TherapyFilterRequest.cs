@@ -9,8 +9,8 @@ namespace TherapyCatalog.Api.Therapies;
 /// The filters of <c>GET /v1/therapies</c> and <c>GET /v1/facets</c>, as the query string gives them.
 /// Repeating a filter means OR within it; different filters combine with AND.
 /// </summary>
-/// <param name="Condition">A condition as a person names it: name, synonym, abbreviation, lay term, misspelling, ICD-10 code or code prefix. Reaches the condition's subtypes.</param>
-/// <param name="Q">Free text over therapy names (regional brands and code names too), target and conditions.</param>
+/// <param name="Condition">A condition as a person names it: name, synonym, abbreviation, lay term, misspelling, ICD-10 code or code prefix. Reaches the condition's subtypes (a condition may have several parents). Qualifiers are exact: a letter, a type number or a roman numeral (`hemophilia A`, `SMA type 2`, `LAD-I`) is never dropped or corrected, so `hemophilia A` finds no hemophilia B product; other English stop words may be left out.</param>
+/// <param name="Q">Free text over therapy names (regional brands and code names too), target, manufacturer (`novartis`, `kite`), vector detail (`oncolytic`), platform and modality words (`CAR-T`, `AAV`, `lentiviral`, `CRISPR`, `gene therapy`, `cell therapy`, `gene-modified cell therapy`) and conditions (matched as `condition` is). An exact name, brand, slug or target ranks first.</param>
 /// <param name="Modality">cell, gene, cell-based-gene</param>
 /// <param name="CellSource">autologous, allogeneic</param>
 /// <param name="Delivery">in-vivo, ex-vivo</param>

@@ -30,12 +30,12 @@ public static class TherapyHistoryApi
         await using var db = await dataSource.OpenConnectionAsync(ct);
         if (!Guid.TryParse(idOrSlug, out var id))
         {
-            if (!TherapiesApi.IsSlug(idOrSlug))
+            if (TherapiesApi.ReadSlug(idOrSlug) is not { } slug)
             {
                 return TherapiesApi.InvalidIdOrSlug();
             }
 
-            id = await db.QuerySingleOrDefaultAsync<Guid>(new CommandDefinition(FindIdSql, new { Slug = idOrSlug }, cancellationToken: ct));
+            id = await db.QuerySingleOrDefaultAsync<Guid>(new CommandDefinition(FindIdSql, new { Slug = slug }, cancellationToken: ct));
         }
 
         var rows = (await db.QueryAsync<HistoryRow>(new CommandDefinition(HistorySql, new { Id = id }, cancellationToken: ct))).ToList();

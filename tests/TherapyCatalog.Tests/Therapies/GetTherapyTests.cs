@@ -82,8 +82,20 @@ public class GetTherapyTests(CatalogApiFactory api) : IClassFixture<CatalogApiFa
     }
 
     [Theory]
+    [InlineData("KYMRIAH")]
     [InlineData("Kymriah")]
+    public async Task Slugs_are_case_insensitive_on_reads(string slug)
+    {
+        var therapy = JsonDocument.Parse(await _client.GetStringAsync($"/v1/therapies/{slug}")).RootElement;
+        var history = JsonDocument.Parse(await _client.GetStringAsync($"/v1/therapies/{slug}/history")).RootElement;
+
+        Assert.Equal("kymriah", therapy.GetProperty("slug").GetString());
+        Assert.Equal("kymriah", history.GetProperty("items")[0].GetProperty("therapy").GetProperty("slug").GetString());
+    }
+
+    [Theory]
     [InlineData("kym--riah")]
+    [InlineData("Kym_riah")]
     [InlineData("%27%3B%20DROP%20TABLE%20therapies%3B--")]
     public async Task Get_with_neither_uuid_nor_slug_returns_400_problem(string idOrSlug)
     {
