@@ -4,6 +4,7 @@ using System.Text.Json.Nodes;
 using System.Globalization;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.RateLimiting;
+using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.OpenApi;
 using Swashbuckle.AspNetCore.SwaggerGen;
 
@@ -200,7 +201,11 @@ public static class OpenApi
                 {
                     answer.Content = new Dictionary<string, OpenApiMediaType>
                     {
-                        ["application/problem+json"] = new() { Schema = new OpenApiSchemaReference("Problem", context.Document) },
+                        ["application/problem+json"] = new()
+                        {
+                            Schema = new OpenApiSchemaReference("Problem", context.Document),
+                            Example = ProblemExample(status, context.ApiDescription.HttpMethod),
+                        },
                     };
                 }
 
@@ -235,6 +240,26 @@ public static class OpenApi
                 headers["RateLimit-Policy"] = OpenApiDocs.Header("The rate limit that applies, e.g. `\"reads\";q=6000;w=60` (IETF draft-ietf-httpapi-ratelimit-headers).");
                 headers["RateLimit"] = OpenApiDocs.Header("What is left of it, e.g. `\"reads\";r=5999;t=42`.");
             }
+        }
+
+        /// <summary>A problem document as this answer would carry it: its status, a title, and the description as detail.</summary>
+        private static JsonObject ProblemExample(string status, string? method)
+        {
+            var code = int.Parse(status, CultureInfo.InvariantCulture);
+            var example = new JsonObject
+            {
+                ["type"] = Problems.TypeOf(code) ?? "about:blank",
+                ["title"] = ReasonPhrases.GetReasonPhrase(code),
+                ["status"] = code,
+                ["detail"] = DefaultDescription(status, method).Replace("`", "", StringComparison.Ordinal),
+                ["traceId"] = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00",
+            };
+            if (code == 400)
+            {
+                example["errors"] = new JsonObject { ["limit"] = new JsonArray("'limit' must be a whole number from 1 to 100.") };
+            }
+
+            return example;
         }
 
         private static string DefaultDescription(string status, string? method) => status switch

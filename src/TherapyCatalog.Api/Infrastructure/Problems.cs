@@ -11,6 +11,17 @@ namespace TherapyCatalog.Api.Infrastructure;
 /// </summary>
 public static class Problems
 {
+    private static readonly Dictionary<int, string> Rfc9110Sections = new()
+    {
+        [400] = "15.5.1", [401] = "15.5.2", [403] = "15.5.4", [404] = "15.5.5", [405] = "15.5.6", [406] = "15.5.7", [408] = "15.5.9",
+        [409] = "15.5.10", [410] = "15.5.11", [412] = "15.5.13", [413] = "15.5.14", [415] = "15.5.16", [422] = "15.5.21",
+        [500] = "15.6.1", [503] = "15.6.4",
+    };
+
+    /// <summary>A problem's <c>type</c> for an HTTP status: the RFC 9110 section that defines it (null when none does, as for 429).</summary>
+    public static string? TypeOf(int status) =>
+        Rfc9110Sections.TryGetValue(status, out var section) ? $"https://tools.ietf.org/html/rfc9110#section-{section}" : null;
+
     public const int RetryAfterSeconds = 2;
 
     public static IServiceCollection AddCatalogProblemDetails(this IServiceCollection services)
@@ -64,13 +75,6 @@ public static class Problems
         Microsoft.Extensions.Options.IOptions<ProblemDetailsOptions> options,
         Microsoft.Extensions.Options.IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> json) : IProblemDetailsWriter
     {
-        private static readonly Dictionary<int, string> Rfc9110Sections = new()
-        {
-            [400] = "15.5.1", [401] = "15.5.2", [403] = "15.5.4", [404] = "15.5.5", [405] = "15.5.6", [406] = "15.5.7", [408] = "15.5.9",
-            [409] = "15.5.10", [410] = "15.5.11", [412] = "15.5.13", [413] = "15.5.14", [415] = "15.5.16", [422] = "15.5.21",
-            [500] = "15.6.1", [503] = "15.6.4",
-        };
-
         public bool CanWrite(ProblemDetailsContext context) => true;
 
         public ValueTask WriteAsync(ProblemDetailsContext context)
@@ -79,7 +83,7 @@ public static class Problems
             var problem = context.ProblemDetails;
             problem.Status ??= http.Response.StatusCode;
             problem.Title ??= ReasonPhrases.GetReasonPhrase(problem.Status.Value);
-            problem.Type ??= Rfc9110Sections.TryGetValue(problem.Status.Value, out var section) ? $"https://tools.ietf.org/html/rfc9110#section-{section}" : null;
+            problem.Type ??= TypeOf(problem.Status.Value);
             options.Value.CustomizeProblemDetails?.Invoke(context);
             return new ValueTask(http.Response.WriteAsJsonAsync(problem, problem.GetType(), json.Value.SerializerOptions, "application/problem+json", http.RequestAborted));
         }

@@ -71,4 +71,18 @@ public class GeneratedClientContractTests
 
         Assert.Equal(values, declared);
     }
+
+    [Fact]
+    public void Every_error_answer_has_an_example_of_its_own_status()
+    {
+        var errors = Document["paths"]!.AsObject()
+            .SelectMany(path => path.Value!.AsObject().SelectMany(op => op.Value!["responses"]!.AsObject()
+                .Where(r => r.Key[0] is '4' or '5')
+                .Select(r => (Where: $"{op.Key} {path.Key} {r.Key}", Status: int.Parse(r.Key),
+                    Example: r.Value!["content"]?["application/problem+json"]?["example"]))))
+            .ToList();
+
+        Assert.NotEmpty(errors);
+        Assert.Empty(errors.Where(e => e.Example?["status"]?.GetValue<int>() != e.Status).Select(e => e.Where));
+    }
 }
