@@ -81,6 +81,14 @@ internal sealed class TherapySchemaExamples : ISchemaFilter
                 },
             };
             target.Properties!["items"] = new OpenApiSchema { Type = JsonSchemaType.Array, Items = item };
+            // A page as GET /v1/therapies?condition=SMA shapes it: each item is a therapy with the condition it matched by.
+            var zolgensma = TherapyExamples.Therapy("zolgensma");
+            zolgensma["matchedConditions"] = new JsonArray(new JsonObject
+            {
+                ["conditionId"] = "spinal-muscular-atrophy", ["condition"] = zolgensma["indications"]![0]!["condition"]!.DeepClone(),
+                ["icd10"] = zolgensma["indications"]![0]!["icd10"]?.DeepClone(), ["match"] = "synonym", ["term"] = "SMA", ["via"] = null,
+            });
+            target.Example = new JsonObject { ["items"] = new JsonArray(zolgensma), ["nextCursor"] = null };
         }
     }
 }

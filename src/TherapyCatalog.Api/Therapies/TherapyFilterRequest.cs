@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.Json.Nodes;
 using FluentValidation;
 using TherapyCatalog.Api.Conditions;
 using TherapyCatalog.Api.Infrastructure;
@@ -105,6 +106,7 @@ public sealed class TherapyFilterRequestValidator : AbstractValidator<TherapyFil
 internal static class TherapyFilterDocs
 {
     public static RouteHandlerBuilder WithFilterDocs(this RouteHandlerBuilder builder) => builder
+        .WithParameterDoc("condition", example: () => JsonValue.Create("SMA"))
         .WithParameterDoc("modality", values: TherapyVocabulary.Modalities)
         .WithParameterDoc("cellSource", values: TherapyVocabulary.CellSources)
         .WithParameterDoc("delivery", values: TherapyVocabulary.Deliveries)
