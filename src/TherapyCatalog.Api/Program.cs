@@ -8,7 +8,7 @@ using TherapyCatalog.Api.Therapies;
 
 var builder = WebApplication.CreateBuilder(args);
 
-builder.Services.AddCatalogOptions(builder.Configuration);
+builder.Services.AddCatalogOptions(builder.Configuration, builder.Environment);
 builder.Services.ConfigureHttpJsonOptions(options => CatalogJson.Configure(options.SerializerOptions));
 builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddCatalogDatabase(builder.Configuration);

@@ -14,6 +14,8 @@
 #
 # BENCH_DIR (default /tmp/therapy-catalog-bench) holds the cluster; delete it to start over.
 set -euo pipefail
+# The API runs as Production, which requires a cursor key of its own.
+export Catalog__CursorKey=${Catalog__CursorKey:-$(head -c 32 /dev/urandom | base64)}
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 n=${BENCH_THERAPIES:-1000000}

@@ -18,6 +18,8 @@
 # server's log (log_statement=all) and replayed by pgbench -f at the same concurrency.
 # Prints a Markdown table and writes it to tests/benchmarks/results/latest.md.
 set -euo pipefail
+# The API runs as Production, which requires a cursor key of its own.
+export Catalog__CursorKey=${Catalog__CursorKey:-$(head -c 32 /dev/urandom | base64)}
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 kit=$repo/tests/benchmarks

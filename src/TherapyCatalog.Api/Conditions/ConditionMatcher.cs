@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.RegularExpressions;
 using Dapper;
 using Npgsql;
+using TherapyCatalog.Api.Infrastructure;
 
 namespace TherapyCatalog.Api.Conditions;
 
@@ -217,14 +218,13 @@ public static partial class ConditionMatcher
         }
 
         var code = normalized.ToUpperInvariant();
-        return new ConditionQuery(normalized, Icd10().IsMatch(code) ? code : null);
+        return new ConditionQuery(normalized, Icd10.IsMatch(code) ? code : null);
     }
 
     [GeneratedRegex(" {2,}")]
     private static partial Regex Spaces();
 
-    [GeneratedRegex(ConditionRecord.Icd10Pattern)]
-    private static partial Regex Icd10();
+    private static readonly Regex Icd10 = TextPattern.Whole(ConditionRecord.Icd10Pattern);
 }
 
 /// <summary>How a listed therapy matched the typed condition: built in SQL, described by this record.</summary>

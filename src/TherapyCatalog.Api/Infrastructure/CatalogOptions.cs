@@ -10,7 +10,10 @@ public sealed class CatalogOptions
 {
     public const string Section = "Catalog";
 
-    /// <summary>Signs cursors (HMAC). Every instance of a deployment must share it, and it must outlive restarts.</summary>
+    /// <summary>
+    /// Signs cursors (HMAC). Every instance of a deployment must share it, and it must outlive restarts.
+    /// Required in Production (at least 32 characters); elsewhere a public development key stands in.
+    /// </summary>
     public string? CursorKey { get; set; }
 
     /// <summary>An admin API key installed at start-up, so a fresh install can mint keys; at least 16 characters.</summary>
@@ -51,11 +54,16 @@ public sealed class CatalogOptions
 public static class CatalogOptionsSetup
 {
     /// <summary>Binds <see cref="CatalogOptions"/> and validates them when the host starts (and on first use).</summary>
-    public static IServiceCollection AddCatalogOptions(this IServiceCollection services, IConfiguration configuration)
+    public static IServiceCollection AddCatalogOptions(this IServiceCollection services, IConfiguration configuration, IHostEnvironment environment)
     {
         services.AddOptions<CatalogOptions>()
             .Bind(configuration.GetSection(CatalogOptions.Section))
             .ValidateDataAnnotations()
+            .Validate(o => !environment.IsProduction() || (o.CursorKey is { Length: >= OpaqueCursor.MinKeyLength } key && key != OpaqueCursor.DevelopmentKey),
+                $"Catalog:CursorKey must be set in Production, to a secret of at least {OpaqueCursor.MinKeyLength} characters shared by every instance " +
+                "(e.g. openssl rand -base64 32): without it anyone could forge cursors with the key in the source code.")
+            .Validate(o => string.IsNullOrEmpty(o.CursorKey) || o.CursorKey.Length >= OpaqueCursor.MinKeyLength,
+                $"Catalog:CursorKey must be at least {OpaqueCursor.MinKeyLength} characters long.")
             .Validate(o => string.IsNullOrEmpty(o.BootstrapApiKey) || o.BootstrapApiKey.Length >= 16,
                 "Catalog:BootstrapApiKey must be at least 16 characters long.")
             .Validate(o => o.Cors.WriteOrigins.All(origin => Uri.TryCreate(origin, UriKind.Absolute, out var uri) && uri.AbsolutePath == "/"),

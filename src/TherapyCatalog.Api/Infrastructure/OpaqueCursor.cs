@@ -9,14 +9,22 @@ namespace TherapyCatalog.Api.Infrastructure;
 /// position plus an HMAC of it, base64url-encoded. A client can store and return a cursor but not
 /// forge or edit one, so the server never acts on a position it did not hand out. The key comes
 /// from <c>Catalog:CursorKey</c>; every instance of a deployment must share it, and it must outlive
-/// restarts, or clients' stored cursors stop being recognised.
+/// restarts, or clients' stored cursors stop being recognised. Outside Production a missing key
+/// falls back to <see cref="DevelopmentKey"/>, which is public: in Production the service refuses to
+/// start without a key of its own (<see cref="CatalogOptionsSetup"/>), so nobody can forge a cursor.
 /// </summary>
 public sealed class OpaqueCursor(byte[] key)
 {
     private const int MacLength = 16;
 
+    /// <summary>The key used when none is configured, outside Production only: it is in the source code.</summary>
+    public const string DevelopmentKey = "therapy-catalog-default-cursor-key";
+
+    /// <summary>The shortest <c>Catalog:CursorKey</c> accepted: 32 characters (e.g. <c>openssl rand -base64 32</c>).</summary>
+    public const int MinKeyLength = 32;
+
     public static OpaqueCursor FromOptions(CatalogOptions options) =>
-        new(Encoding.UTF8.GetBytes(options.CursorKey is { Length: > 0 } key ? key : "therapy-catalog-default-cursor-key"));
+        new(Encoding.UTF8.GetBytes(options.CursorKey is { Length: > 0 } key ? key : DevelopmentKey));
 
     public string Encode(string position)
     {

@@ -94,6 +94,22 @@ public static class Problems
     {
         public async ValueTask<bool> TryHandleAsync(HttpContext context, Exception exception, CancellationToken cancellationToken)
         {
+            if (DatabaseRefusal.Of(exception) is { } refusal)
+            {
+                logger.LogWarning("The database refused a value of {Member}: {Message}", refusal.Member, exception.Message);
+                context.Response.StatusCode = refusal.Status;
+                return await problems.TryWriteAsync(new ProblemDetailsContext
+                {
+                    HttpContext = context,
+                    ProblemDetails = new HttpValidationProblemDetails(new Dictionary<string, string[]> { [refusal.Member] = [refusal.Message] })
+                    {
+                        Status = refusal.Status,
+                        Title = "The request body is invalid",
+                        Detail = "See 'errors' for what is wrong, by JSON path.",
+                    },
+                });
+            }
+
             int status;
             if (exception is BadHttpRequestException badRequest)
             {

@@ -212,7 +212,7 @@ public static partial class TherapiesApi
         title: "Writes need the therapy's id",
         detail: $"'{idOrSlug}' is not a uuid. Read the therapy (GET /v1/therapies/{{idOrSlug}}) for its id, and write to /v1/therapies/{{id}}.");
 
-    public static bool IsSlug(string value) => value.Length <= 100 && Slug().IsMatch(value);
+    public static bool IsSlug(string value) => value.Length <= 100 && Slug.IsMatch(value);
 
     /// <summary>
     /// The slug a read means: slugs are stored lower-case, and a reader who types <c>KYMRIAH</c> means
@@ -226,6 +226,5 @@ public static partial class TherapiesApi
         title: "Invalid therapy id or slug",
         detail: "A therapy is addressed by its uuid or by its slug: lower-case words joined by hyphens, e.g. 'kymriah'.");
 
-    [GeneratedRegex(TherapyVocabulary.SlugPattern)]
-    private static partial Regex Slug();
+    private static readonly Regex Slug = TextPattern.Whole(TherapyVocabulary.SlugPattern);
 }

@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using FluentValidation;
+using TherapyCatalog.Api.Infrastructure;
 
 namespace TherapyCatalog.Api.Therapies;
 
@@ -8,7 +9,7 @@ namespace TherapyCatalog.Api.Therapies;
 /// domain's cross-member rules as the seed texts explain them. The catalog data files pass
 /// through the same validator when they are loaded.
 /// </summary>
-public sealed partial class TherapyInputValidator : AbstractValidator<TherapyInput>
+public sealed class TherapyInputValidator : AbstractValidator<TherapyInput>
 {
     public static readonly DateOnly EarliestApproval = new(1990, 1, 1);
 
@@ -16,18 +17,18 @@ public sealed partial class TherapyInputValidator : AbstractValidator<TherapyInp
     {
         var today = DateOnly.FromDateTime(clock.GetUtcNow().UtcDateTime);
 
-        RuleFor(t => t.Slug).NotEmpty().MaximumLength(100).Matches(TherapyVocabulary.SlugPattern)
+        RuleFor(t => t.Slug).NotEmpty().MaximumLength(100).MatchesWhole(TherapyVocabulary.SlugPattern)
             .WithMessage("'slug' must be lower-case words of letters and digits joined by single hyphens, e.g. 'kymriah'.");
-        RuleFor(t => t.ProprietaryName).NotEmpty().MaximumLength(200);
-        RuleFor(t => t.ProperName).NotEmpty().MaximumLength(300);
-        RuleFor(t => t.Manufacturer).NotEmpty().MaximumLength(300);
+        RuleFor(t => t.ProprietaryName).NotEmpty().MaximumLength(200).SingleLine();
+        RuleFor(t => t.ProperName).NotEmpty().MaximumLength(300).SingleLine();
+        RuleFor(t => t.Manufacturer).NotEmpty().MaximumLength(300).SingleLine();
         RuleFor(t => t.Modality).NotEmpty().OneOf(TherapyVocabulary.Modalities);
         RuleFor(t => t.CellSource).OneOf(TherapyVocabulary.CellSources);
         RuleFor(t => t.Delivery).OneOf(TherapyVocabulary.Deliveries);
         RuleFor(t => t.Mechanism).OneOf(TherapyVocabulary.Mechanisms);
         RuleFor(t => t.Vector).OneOf(TherapyVocabulary.Vectors);
-        RuleFor(t => t.VectorDetail).MaximumLength(200);
-        RuleFor(t => t.Target).MaximumLength(200);
+        RuleFor(t => t.VectorDetail).MaximumLength(200).SingleLine();
+        RuleFor(t => t.Target).MaximumLength(200).SingleLine();
         RuleFor(t => t.Route).NotEmpty().OneOf(TherapyVocabulary.Routes);
         RuleFor(t => t.Status).NotEmpty().OneOf(TherapyVocabulary.Statuses);
 
@@ -39,7 +40,7 @@ public sealed partial class TherapyInputValidator : AbstractValidator<TherapyInp
         RuleFor(t => t.Indications).Cascade(CascadeMode.Stop).NotNull().Must(i => i.Count <= 100).WithMessage("'indications' may hold at most 100 items.");
         RuleForEach(t => t.Indications).NotNull().ChildRules(indication =>
         {
-            indication.RuleFor(i => i.ConditionId).NotEmpty().MaximumLength(100).Matches(TherapyVocabulary.SlugPattern)
+            indication.RuleFor(i => i.ConditionId).NotEmpty().MaximumLength(100).MatchesWhole(TherapyVocabulary.SlugPattern)
                 .WithMessage("'conditionId' must be the id of a condition, e.g. 'large-b-cell-lymphoma' (see GET /v1/conditions).");
             indication.RuleFor(i => i.Population).MaximumLength(1000);
             indication.RuleFor(i => i.Regulator).NotEmpty().OneOf(TherapyVocabulary.Regulators);
@@ -53,7 +54,7 @@ public sealed partial class TherapyInputValidator : AbstractValidator<TherapyInp
         RuleForEach(t => t.Approvals).NotNull().ChildRules(approval =>
         {
             approval.RuleFor(a => a.Regulator).NotEmpty().OneOf(TherapyVocabulary.Regulators);
-            approval.RuleFor(a => a.ApplicationNumber).MaximumLength(100);
+            approval.RuleFor(a => a.ApplicationNumber).MaximumLength(100).SingleLine();
             approval.RuleFor(a => a.ApprovedOn).InclusiveBetween(EarliestApproval, today)
                 .WithMessage($"'approvedOn' must lie between {EarliestApproval:yyyy-MM-dd} and today.");
             approval.RuleFor(a => a.Status).NotEmpty().OneOf(TherapyVocabulary.ApprovalStatuses);
@@ -65,15 +66,16 @@ public sealed partial class TherapyInputValidator : AbstractValidator<TherapyInp
             .WithMessage("'otherNames' may hold at most 50 items.");
         RuleForEach(t => t.OtherNames).NotNull().ChildRules(name =>
         {
-            name.RuleFor(o => o.Name).NotEmpty().MaximumLength(200);
+            name.RuleFor(o => o.Name).NotEmpty().MaximumLength(200).SingleLine();
             name.RuleFor(o => o.Kind).NotEmpty().OneOf(TherapyVocabulary.OtherNameKinds);
             name.RuleFor(o => o.Regulator).OneOf(TherapyVocabulary.Regulators);
         });
 
         RuleFor(t => t.ListPrice!).ChildRules(price =>
         {
-            price.RuleFor(p => p.Amount).GreaterThanOrEqualTo(0).LessThan(1_000_000_000_000m);
-            price.RuleFor(p => p.Currency).NotEmpty().Matches("^[A-Z]{3}$").WithMessage("'currency' must be an ISO 4217 code such as 'USD'.");
+            price.RuleFor(p => p.Amount).GreaterThanOrEqualTo(0).LessThanOrEqualTo(TherapyVocabulary.MaxListPrice)
+                .Must(amount => decimal.Round(amount, 2) == amount).WithMessage("'amount' may have at most two decimal places.");
+            price.RuleFor(p => p.Currency).NotEmpty().MatchesWhole(TherapyVocabulary.CurrencyPattern).WithMessage("'currency' must be an ISO 4217 code such as 'USD'.");
             price.RuleFor(p => p.Year).InclusiveBetween(EarliestApproval.Year, today.Year);
             price.RuleFor(p => p.Source).Sourced(p => p.SourceKind);
             price.RuleFor(p => p.SourceKind).OneOf(TherapyVocabulary.SourceKinds);
@@ -82,7 +84,7 @@ public sealed partial class TherapyInputValidator : AbstractValidator<TherapyInp
         RuleFor(t => t.Ndcs!).Cascade(CascadeMode.Stop).Must(n => n.Count <= 50).WithMessage("'ndcs' may hold at most 50 items.")
             .Must(n => n.Distinct().Count() == n.Count).WithMessage("'ndcs' must not repeat a code.")
             .When(t => t.Ndcs is not null);
-        RuleForEach(t => t.Ndcs).NotEmpty().Matches(TherapyVocabulary.NdcPattern)
+        RuleForEach(t => t.Ndcs).Cascade(CascadeMode.Stop).NotEmpty().MatchesWhole(TherapyVocabulary.NdcPattern)
             .WithMessage("Each NDC must be a hyphenated 10-digit National Drug Code such as '0078-0846-19'.");
 
         RuleFor(t => t.Packages!).Cascade(CascadeMode.Stop).Must(p => p.Count <= 50).WithMessage("'packages' may hold at most 50 items.")
@@ -90,7 +92,7 @@ public sealed partial class TherapyInputValidator : AbstractValidator<TherapyInp
             .When(t => t.Packages is not null);
         RuleForEach(t => t.Packages).NotNull().ChildRules(package =>
         {
-            package.RuleFor(p => p.Ndc).NotEmpty().Matches(TherapyVocabulary.NdcPattern)
+            package.RuleFor(p => p.Ndc).NotEmpty().MatchesWhole(TherapyVocabulary.NdcPattern)
                 .WithMessage("'ndc' must be a hyphenated 10-digit National Drug Code such as '0078-0846-19'.");
             package.RuleFor(p => p.Ndc11).Must((p, ndc11) => ndc11 is null || p.Ndc is null || ndc11 == Package.Ndc11Of(p.Ndc))
                 .WithMessage("'ndc11' is the 5-4-2 form of 'ndc' (derived by the service): leave it out or send the value read.");
@@ -104,7 +106,7 @@ public sealed partial class TherapyInputValidator : AbstractValidator<TherapyInp
 
         RuleFor(t => t.Sources).Cascade(CascadeMode.Stop).NotNull().Must(s => s.Count is >= 1 and <= 50)
             .WithMessage("'sources' must hold between 1 and 50 URLs: every fact needs a source.");
-        RuleForEach(t => t.Sources).NotEmpty().MaximumLength(2000).Must(BeAbsoluteHttpUrl)
+        RuleForEach(t => t.Sources).Cascade(CascadeMode.Stop).NotEmpty().MaximumLength(2000).Must(BeAbsoluteHttpUrl)
             .WithMessage("Each source must be an absolute http(s) URL.");
 
         // The domain's cross-member rules.
@@ -120,12 +122,14 @@ public sealed partial class TherapyInputValidator : AbstractValidator<TherapyInp
             .WithMessage("A gene therapy given as a vector works inside the body: 'delivery' must be 'in-vivo'.");
     }
 
+    /// <summary>
+    /// An absolute URL with a host, written as the database's CHECK wants it: <c>HTTPS://…</c> and
+    /// <c>https:\\…</c> are URLs to <see cref="Uri"/>, but not to the CHECK.
+    /// </summary>
     internal static bool BeAbsoluteHttpUrl(string url) =>
-        Uri.TryCreate(url, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttps || uri.Scheme == Uri.UriSchemeHttp)
-        && !WhiteSpace().IsMatch(url);
+        SourceUrl.IsMatch(url) && Uri.TryCreate(url, UriKind.Absolute, out var uri) && uri.Host.Length > 0;
 
-    [GeneratedRegex(@"\s")]
-    private static partial Regex WhiteSpace();
+    private static readonly Regex SourceUrl = TextPattern.Whole(TherapyVocabulary.SourceUrlPattern);
 }
 
 internal static class VocabularyRules
@@ -139,6 +143,11 @@ internal static class VocabularyRules
             .WithMessage("'source' must be an absolute http(s) URL.")
             .Must((fact, url) => url is not null || kind(fact) is null)
             .WithMessage("'sourceKind' says what kind of document the 'source' is: give the source too.");
+
+    /// <summary>A name or code is one line: a line break, tab or other control character in it is a mistake (and breaks the CSV export's rows for its readers).</summary>
+    public static IRuleBuilderOptions<T, string?> SingleLine<T>(this IRuleBuilder<T, string?> rule) =>
+        rule.Must(value => value is null || !value.Any(c => char.IsControl(c) || c is '\u2028' or '\u2029'))
+            .WithMessage("'{PropertyName}' is one line of text: no line breaks, tabs or other control characters.");
 
     /// <summary>Null passes (optional members say NotNull separately); any other value must be one of <paramref name="allowed"/>.</summary>
     public static IRuleBuilderOptions<T, string?> OneOf<T>(this IRuleBuilder<T, string?> rule, string[] allowed) =>

@@ -199,13 +199,25 @@ public static class TherapyListApi
 
         try
         {
-            return JsonSerializer.Deserialize<PagePosition>(payload[3..]);
+            return JsonSerializer.Deserialize<PagePosition>(payload[3..]) is { } position && IsPlausible(position) ? position : null;
         }
-        catch (JsonException)
+        catch (Exception e) when (e is JsonException or InvalidOperationException) // InvalidOperationException: an unpaired surrogate escape
         {
             return null;
         }
     }
+
+    /// <summary>
+    /// Field by field, a position this service could have written: a signed cursor is trusted not
+    /// to be forged, but a leaked or default key must still not get a NUL (22021) or a non-date
+    /// (22007) into a query. Its sort and filter are compared with the request's afterwards.
+    /// </summary>
+    private static bool IsPlausible(PagePosition position) =>
+        position is { Sort: not null, Filter: not null, Name: not null, Date: not null }
+        && Sorts.Contains(position.Sort, StringComparer.Ordinal)
+        && position.Name.Length <= 1000 && !position.Name.Contains('\0', StringComparison.Ordinal)
+        && (position.Date is "infinity" or "-infinity"
+            || DateOnly.TryParseExact(position.Date, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out _));
 
     private static string NextPageUrl(HttpRequest request, string next)
     {

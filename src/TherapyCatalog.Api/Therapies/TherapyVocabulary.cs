@@ -27,6 +27,14 @@ public static class TherapyVocabulary
     public static readonly string[] SourceKinds = ["regulator", "label", "company", "press"];
     public static readonly string[] OtherNameKinds = ["brand", "former-brand", "code", "nonproprietary"];
 
+    // Anchored patterns, as the CHECK constraints and the OpenAPI document write them (see TextPattern).
     public const string SlugPattern = "^[a-z0-9]+(-[a-z0-9]+)*$";
     public const string NdcPattern = "^[0-9]{4,5}-[0-9]{3,4}-[0-9]{1,2}$";
+    public const string CurrencyPattern = "^[A-Z]{3}$";
+
+    /// <summary>A source URL as the database stores it: a literal lower-case <c>http://</c> or <c>https://</c>, then no white space.</summary>
+    public const string SourceUrlPattern = @"^https?://[^\s]+$";
+
+    /// <summary>The largest list price <c>numeric(14, 2)</c> holds; amounts have at most two decimal places.</summary>
+    public const decimal MaxListPrice = 999_999_999_999.99m;
 }

@@ -82,6 +82,7 @@ public class GracefulShutdownTests(ITestOutputHelper output)
         start.Environment["ConnectionStrings__Catalog"] = connectionString;
         start.Environment["Catalog__MigrateOnStartup"] = "false";
         start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
+        start.Environment["Catalog__CursorKey"] = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
         var process = Process.Start(start)!;
         process.OutputDataReceived += (_, _) => { };
         process.ErrorDataReceived += (_, _) => { };
