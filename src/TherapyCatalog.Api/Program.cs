@@ -7,6 +7,7 @@ using TherapyCatalog.Api.Sync;
 using TherapyCatalog.Api.Therapies;
 
 var builder = WebApplication.CreateBuilder(args);
+builder.WebHost.ConfigureCatalogKestrel();
 
 builder.Services.AddCatalogOptions(builder.Configuration, builder.Environment);
 builder.Services.ConfigureHttpJsonOptions(options => CatalogJson.Configure(options.SerializerOptions));
@@ -14,6 +15,7 @@ builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddCatalogDatabase(builder.Configuration);
 builder.Services.AddSingleton(sp => OpaqueCursor.FromOptions(sp.GetRequiredService<IOptions<CatalogOptions>>().Value));
 builder.Services.AddCatalogProblemDetails();
+builder.Services.AddCatalogForwardedHeaders();
 builder.Services.AddCatalogValidation();
 builder.Services.AddCatalogApiKeys();
 builder.Services.AddCatalogCors();
@@ -36,10 +38,12 @@ if (await app.PrepareDatabaseAsync(args) == DatabasePreparation.MigrateOnly)
 }
 
 app.UseCatalogProblemDetails();
+app.UseCatalogHardening();
 app.UseCatalogOpenApi();
 app.UseCatalogCors();
-app.UseCatalogRateLimits();
+// Authentication before the limits, so a write quota belongs to the key that authenticated.
 app.UseAuthentication();
+app.UseCatalogRateLimits();
 app.UseAuthorization();
 app.UseCatalogResponseCache();
 app.MapHealth();

@@ -14,7 +14,13 @@ public static class ApiKeysApi
             .RequireAuthorization(ApiKeyAuthentication.AdminPolicy)
             .RequireCors(Cors.WritePolicy)
             .ProducesProblem(StatusCodes.Status401Unauthorized)
-            .ProducesProblem(StatusCodes.Status403Forbidden);
+            .ProducesProblem(StatusCodes.Status403Forbidden)
+            // A minted key is shown once: no cache (a browser's, a proxy's) may keep an answer of this group.
+            .AddEndpointFilter(async (context, next) =>
+            {
+                context.HttpContext.Response.Headers.CacheControl = "no-store";
+                return await next(context);
+            });
 
         group.MapPost("/", MintKey)
             .Accepts<MintRequest>(JsonBody.Json)

@@ -77,7 +77,7 @@ public static class ApiKeyAuthentication
 
     private sealed class Handler(
         IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder,
-        NpgsqlDataSource dataSource, IProblemDetailsService problems)
+        NpgsqlDataSource dataSource, IProblemDetailsService problems, CatalogRateLimiter limits)
         : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
     {
         private const string LookupSql = """
@@ -86,6 +86,7 @@ public static class ApiKeyAuthentication
             """;
 
         private string _failure = "A write needs an API key in the X-Api-Key header.";
+        private bool _lockedOut;
 
         protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
         {
@@ -94,12 +95,20 @@ public static class ApiKeyAuthentication
                 return AuthenticateResult.NoResult();
             }
 
+            if (limits.IsLockedOut(Context))
+            {
+                _lockedOut = true;
+                return AuthenticateResult.Fail("Too many invalid API keys from this address.");
+            }
+
             await using var db = await dataSource.OpenConnectionAsync(Context.RequestAborted);
             var key = await db.QuerySingleOrDefaultAsync<KeyRow>(new CommandDefinition(
                 LookupSql, new { Hash = Hash(presented.ToString()) }, cancellationToken: Context.RequestAborted));
             if (key is null || key.Revoked)
             {
-                _failure = key is null ? "The API key is not known." : "The API key has been revoked.";
+                // One answer for every bad key: an unknown key and a revoked one are not told apart.
+                limits.CountFailedAuthentication(Context);
+                _failure = "The API key is not valid.";
                 return AuthenticateResult.Fail(_failure);
             }
 
@@ -112,6 +121,14 @@ public static class ApiKeyAuthentication
 
         protected override Task HandleChallengeAsync(AuthenticationProperties properties)
         {
+            if (_lockedOut)
+            {
+                var seconds = limits.SecondsUntilUnlocked(Context);
+                Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                return WriteProblemAsync(StatusCodes.Status429TooManyRequests, "Too many requests",
+                    $"Too many invalid API keys came from this address: no key is checked for {seconds} seconds.");
+            }
+
             Response.Headers.WWWAuthenticate = $"{ApiKeyAuthentication.Scheme} header=\"{Header}\"";
             return WriteProblemAsync(StatusCodes.Status401Unauthorized, "Unauthorized", _failure);
         }

@@ -26,6 +26,16 @@ public sealed class CatalogOptions
     [Range(0, 3600, ErrorMessage = "Catalog:MigrationPatienceSeconds must be between 0 and 3600.")]
     public int MigrationPatienceSeconds { get; set; } = 30;
 
+    /// <summary>
+    /// The address clients reach the service at (<c>https://catalog.example.org</c>): absolute links
+    /// (<c>Link: rel="next"</c>, the OpenAPI document's server) are built from it. Without it links
+    /// are relative, never built from the request's Host header.
+    /// </summary>
+    public string? PublicBaseUrl { get; set; }
+
+    /// <summary>Addresses of reverse proxies whose <c>X-Forwarded-For</c> and <c>X-Forwarded-Proto</c> are believed; no others.</summary>
+    public string[] KnownProxies { get; set; } = [];
+
     public RateLimitOptions RateLimits { get; set; } = new();
 
     public ResponseCacheOptions ResponseCache { get; set; } = new();
@@ -37,6 +47,9 @@ public sealed class CatalogOptions
         public int ReadsPerMinute { get; set; } = 6000;
 
         public int WritesPerMinute { get; set; } = 600;
+
+        /// <summary>Unknown or revoked keys a client address may present per minute before its keys are not looked up (429).</summary>
+        public int FailedAuthenticationsPerMinute { get; set; } = 30;
     }
 
     public sealed class ResponseCacheOptions
@@ -68,8 +81,13 @@ public static class CatalogOptionsSetup
                 "Catalog:BootstrapApiKey must be at least 16 characters long.")
             .Validate(o => o.Cors.WriteOrigins.All(origin => Uri.TryCreate(origin, UriKind.Absolute, out var uri) && uri.AbsolutePath == "/"),
                 "Catalog:Cors:WriteOrigins must be origins such as https://formulary.example.org (scheme, host and port only).")
-            .Validate(o => o.RateLimits.ReadsPerMinute >= 1 && o.RateLimits.WritesPerMinute >= 1,
-                "Catalog:RateLimits:ReadsPerMinute and WritesPerMinute must be at least 1.")
+            .Validate(o => o.PublicBaseUrl is null || (Uri.TryCreate(o.PublicBaseUrl, UriKind.Absolute, out var uri)
+                    && (uri.Scheme == Uri.UriSchemeHttps || uri.Scheme == Uri.UriSchemeHttp) && uri.Query.Length == 0 && uri.Fragment.Length == 0),
+                "Catalog:PublicBaseUrl must be an absolute http(s) URL without query or fragment, such as https://catalog.example.org.")
+            .Validate(o => o.KnownProxies.All(p => System.Net.IPAddress.TryParse(p, out _)),
+                "Catalog:KnownProxies must be IP addresses, such as 10.0.0.5.")
+            .Validate(o => o.RateLimits.ReadsPerMinute >= 1 && o.RateLimits.WritesPerMinute >= 1 && o.RateLimits.FailedAuthenticationsPerMinute >= 1,
+                "Catalog:RateLimits:ReadsPerMinute, WritesPerMinute and FailedAuthenticationsPerMinute must be at least 1.")
             .ValidateOnStart();
         return services;
     }

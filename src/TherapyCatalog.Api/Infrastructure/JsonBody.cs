@@ -39,14 +39,23 @@ public static class JsonBody
         using var buffer = new MemoryStream();
         var chunk = new byte[16 * 1024];
         int read;
-        while ((read = await request.Body.ReadAsync(chunk, ct)) > 0)
+        try
         {
-            if (buffer.Length + read > MaxBytes)
+            while ((read = await request.Body.ReadAsync(chunk, ct)) > 0)
             {
-                return TooLarge<T>();
-            }
+                if (buffer.Length + read > MaxBytes)
+                {
+                    return TooLarge<T>();
+                }
 
-            buffer.Write(chunk, 0, read);
+                buffer.Write(chunk, 0, read);
+            }
+        }
+        catch (IOException e) when (e is not BadHttpRequestException && !ct.IsCancellationRequested)
+        {
+            // Kestrel refuses a malformed chunked body with a BadHttpRequestException (a 400 already),
+            // but a chunk size that overflows arrives as an IOException around an OverflowException.
+            return Fail<T>(StatusCodes.Status400BadRequest, "Unreadable body", $"The request body could not be read: {e.Message}");
         }
 
         var raw = buffer.ToArray();

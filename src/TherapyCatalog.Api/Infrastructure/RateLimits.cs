@@ -1,26 +1,30 @@
-using System.Collections.Concurrent;
 using System.Globalization;
-using System.Security.Cryptography;
-using System.Text;
 using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.RateLimiting;
+using Microsoft.Extensions.Caching.Memory;
 using Microsoft.Extensions.Options;
 
 namespace TherapyCatalog.Api.Infrastructure;
 
 /// <summary>
-/// Fixed-window limits from ASP.NET Core's rate limiter: writes per API key (or per client address
-/// without one), reads per client address. Health probes are not limited. Over the limit a request
-/// gets a 429 problem with Retry-After; every limited answer carries the IETF RateLimit-Policy and
-/// RateLimit headers (draft-ietf-httpapi-ratelimit-headers), so clients can pace themselves.
+/// Fixed-window limits from ASP.NET Core's rate limiter: writes per authenticated API key (per
+/// client address without a valid one), reads per client address; health probes are not limited.
+/// Over the limit a request gets a 429 problem with Retry-After; every limited answer carries the
+/// IETF RateLimit-Policy and RateLimit headers (draft-ietf-httpapi-ratelimit-headers), so clients can
+/// pace themselves. Failed authentications are counted per client address too: once an address has
+/// used up <see cref="CatalogOptions.RateLimitOptions.FailedAuthenticationsPerMinute"/>, its keys
+/// are not even looked up until the window ends (429), so a stream of made-up keys buys neither
+/// quota nor database work. All bookkeeping is bounded: the limiter drops idle partitions, and the
+/// window starts live in a size-limited cache that forgets a partition two windows after its last use.
 /// </summary>
-public sealed class CatalogRateLimiter
+public sealed class CatalogRateLimiter : IDisposable
 {
     private static readonly TimeSpan Window = TimeSpan.FromMinutes(1);
     private readonly CatalogOptions.RateLimitOptions _settings;
     private readonly TimeProvider _clock;
-    private readonly ConcurrentDictionary<string, DateTimeOffset> _windowStarts = new();
+    private readonly MemoryCache _windowStarts = new(new MemoryCacheOptions { SizeLimit = 100_000 });
+    private readonly PartitionedRateLimiter<string> _failedAuthentications;
 
     public CatalogRateLimiter(CatalogOptions.RateLimitOptions settings, TimeProvider clock)
     {
@@ -29,23 +33,39 @@ public sealed class CatalogRateLimiter
         Limiter = PartitionedRateLimiter.Create<HttpContext, string>(http =>
         {
             var (policy, partition) = Classify(http);
-            if (policy is null)
-            {
-                return RateLimitPartition.GetNoLimiter(partition);
-            }
-
-            return RateLimitPartition.GetFixedWindowLimiter(partition, key =>
-            {
-                _windowStarts[key] = _clock.GetUtcNow();
-                return new FixedWindowRateLimiterOptions
-                {
-                    PermitLimit = Quota(policy), Window = Window, QueueLimit = 0, AutoReplenishment = true,
-                };
-            });
+            return policy is null
+                ? RateLimitPartition.GetNoLimiter(partition)
+                : RateLimitPartition.GetFixedWindowLimiter(partition, key => WindowOf(key, Quota(policy)));
         });
+        _failedAuthentications = PartitionedRateLimiter.Create<string, string>(client =>
+            RateLimitPartition.GetFixedWindowLimiter("auth:" + client, key => WindowOf(key, _settings.FailedAuthenticationsPerMinute)));
     }
 
     public PartitionedRateLimiter<HttpContext> Limiter { get; }
+
+    /// <summary>How many partitions' window starts are being kept (bounded; for the tests).</summary>
+    public int TrackedWindows => _windowStarts.Count;
+
+    /// <summary>True when this client address has used up its failed authentications for the window.</summary>
+    public bool IsLockedOut(HttpContext http) =>
+        _failedAuthentications.GetStatistics(ClientOf(http)) is { CurrentAvailablePermits: <= 0 };
+
+    /// <summary>Counts a presented key that is unknown or revoked against the client's address.</summary>
+    public void CountFailedAuthentication(HttpContext http)
+    {
+        using var _ = _failedAuthentications.AttemptAcquire(ClientOf(http));
+    }
+
+    /// <summary>Seconds until a locked-out client may present a key again.</summary>
+    public int SecondsUntilUnlocked(HttpContext http) => SecondsToReset("auth:" + ClientOf(http));
+
+    private FixedWindowRateLimiterOptions WindowOf(string partition, int quota)
+    {
+        _windowStarts.Set(partition, _clock.GetUtcNow(), new MemoryCacheEntryOptions { Size = 1, SlidingExpiration = 2 * Window });
+        return new FixedWindowRateLimiterOptions { PermitLimit = quota, Window = Window, QueueLimit = 0, AutoReplenishment = true };
+    }
+
+    private static string ClientOf(HttpContext http) => http.Connection.RemoteIpAddress?.ToString() ?? "unknown";
 
     private static (string? Policy, string Partition) Classify(HttpContext http)
     {
@@ -54,15 +74,15 @@ public sealed class CatalogRateLimiter
             return (null, "unlimited");
         }
 
-        var client = http.Connection.RemoteIpAddress?.ToString() ?? "unknown";
         if (HttpMethods.IsGet(http.Request.Method) || HttpMethods.IsHead(http.Request.Method) || HttpMethods.IsOptions(http.Request.Method))
         {
-            return ("reads", $"reads:{client}");
+            return ("reads", $"reads:{ClientOf(http)}");
         }
 
-        // Per key, by the key's hash: the key itself is never kept in memory longer than the request.
-        var key = http.Request.Headers[ApiKeyAuthentication.Header].ToString();
-        return ("writes", key.Length > 0 ? $"writes:{Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(key)))}" : $"writes:{client}");
+        // Authentication has run: the quota is the key's, whatever header a request presents.
+        return ("writes", http.User.Identity is { IsAuthenticated: true, AuthenticationType: ApiKeyAuthentication.Scheme }
+            ? $"writes:key:{ApiKeyAuthentication.KeyId(http.User)}"
+            : $"writes:{ClientOf(http)}");
     }
 
     private int Quota(string policy) => policy == "reads" ? _settings.ReadsPerMinute : _settings.WritesPerMinute;
@@ -84,13 +104,20 @@ public sealed class CatalogRateLimiter
     // The built-in fixed window restarts every Window from the partition's creation.
     private int SecondsToReset(string partition)
     {
-        if (!_windowStarts.TryGetValue(partition, out var start))
+        if (!_windowStarts.TryGetValue(partition, out DateTimeOffset start))
         {
             return (int)Window.TotalSeconds;
         }
 
         var elapsed = (_clock.GetUtcNow() - start).Ticks % Window.Ticks;
         return (int)Math.Ceiling(TimeSpan.FromTicks(Window.Ticks - elapsed).TotalSeconds);
+    }
+
+    public void Dispose()
+    {
+        Limiter.Dispose();
+        _failedAuthentications.Dispose();
+        _windowStarts.Dispose();
     }
 
     internal async ValueTask RejectAsync(OnRejectedContext context, CancellationToken ct)

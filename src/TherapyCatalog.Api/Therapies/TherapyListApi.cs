@@ -5,6 +5,7 @@ using System.Text.Json.Serialization;
 using Dapper;
 using Microsoft.AspNetCore.Http.Extensions;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
 using Npgsql;
 using TherapyCatalog.Api.Conditions;
 using TherapyCatalog.Api.Infrastructure;
@@ -80,7 +81,7 @@ public static class TherapyListApi
 
     public static async Task<Results<Ok<TherapyPage>, ValidationProblem>> ListTherapies(
         [AsParameters] TherapyFilterRequest request, string? sort, string? limit, string? cursor,
-        [FromKeyedServices(CatalogDatabase.Reads)] NpgsqlDataSource dataSource, OpaqueCursor cursors, HttpContext http, CancellationToken ct)
+        [FromKeyedServices(CatalogDatabase.Reads)] NpgsqlDataSource dataSource, OpaqueCursor cursors, IOptions<CatalogOptions> options, HttpContext http, CancellationToken ct)
     {
         var errors = Validator.Validate(request).ToDictionary();
         var take = Limits.Take(limit, errors);
@@ -144,7 +145,7 @@ public static class TherapyListApi
             var last = page[^1];
             next = cursors.Encode("p1:" + JsonSerializer.Serialize(
                 new PagePosition(sortName, fingerprint, last.Rank, last.SortName, last.SortDate, last.Id)));
-            http.Response.Headers.Link = $"<{NextPageUrl(http.Request, next)}>; rel=\"next\"";
+            http.Response.Headers.Link = $"<{NextPageUrl(http.Request, options.Value.PublicBaseUrl, next)}>; rel=\"next\"";
         }
 
         var items = page.Select(row =>
@@ -219,7 +220,8 @@ public static class TherapyListApi
         && (position.Date is "infinity" or "-infinity"
             || DateOnly.TryParseExact(position.Date, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out _));
 
-    private static string NextPageUrl(HttpRequest request, string next)
+    /// <summary>The next page's address: absolute from <c>Catalog:PublicBaseUrl</c>, else relative (never from the request's Host header).</summary>
+    private static string NextPageUrl(HttpRequest request, string? publicBaseUrl, string next)
     {
         var query = new QueryBuilder(request.Query
             .Where(p => !p.Key.Equals("cursor", StringComparison.OrdinalIgnoreCase))
@@ -227,6 +229,7 @@ public static class TherapyListApi
         {
             { "cursor", next },
         };
-        return UriHelper.BuildAbsolute(request.Scheme, request.Host, request.PathBase, request.Path, query.ToQueryString());
+        var relative = (request.PathBase + request.Path).ToUriComponent() + query.ToQueryString().ToUriComponent();
+        return publicBaseUrl is null ? relative : publicBaseUrl.TrimEnd('/') + relative;
     }
 }

@@ -18,6 +18,7 @@ public sealed class UnlimitedCatalogApiFactory : CatalogApiFactory
         base.ConfigureWebHost(builder);
         builder.UseSetting("Catalog:RateLimits:ReadsPerMinute", "10000000");
         builder.UseSetting("Catalog:RateLimits:WritesPerMinute", "10000000");
+        builder.UseSetting("Catalog:RateLimits:FailedAuthenticationsPerMinute", "10000000");
     }
 }
 
