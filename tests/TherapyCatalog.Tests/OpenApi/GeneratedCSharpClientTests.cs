@@ -49,8 +49,7 @@ public class GeneratedCSharpClientTests(CatalogApiFactory api) : IClassFixture<C
         }
         catch (Problem problem)
         {
-            var errors = problem.Errors?.AdditionalData.Select(e => $"{e.Key}: {string.Join("; ", e.Value is UntypedArray a ? a.GetValue().Select(v => (v as UntypedString)?.GetValue()) : [e.Value?.ToString()])}");
-            throw new Xunit.Sdk.XunitException($"The service answered {problem.ResponseStatusCode} {problem.Title}: {problem.Detail} {string.Join(" | ", errors ?? [])}");
+            throw new Xunit.Sdk.XunitException($"The service answered {problem.ResponseStatusCode}: {await KiotaJsonSerializer.SerializeAsStringAsync(problem)}");
         }
     }
 
@@ -233,9 +232,8 @@ public class GeneratedCSharpClientTests(CatalogApiFactory api) : IClassFixture<C
             }
         }
 
-        Assert.Equal(
-            [("upsert", 1), ("upsert", 2), ("upsert", 3), ("delete", 4)],
-            changes.Select(c => (c.Kind!, c.Version ?? 0)));
+        (ChangeItem_kind?, int?)[] written = [(ChangeItem_kind.Upsert, 1), (ChangeItem_kind.Upsert, 2), (ChangeItem_kind.Upsert, 3), (ChangeItem_kind.Delete, 4)];
+        Assert.Equal(written, changes.Select(c => (c.Kind, c.Version)));
         Assert.All(changes, c => Assert.Equal(created.Id, c.TherapyId));
         Assert.Equal("VSV-G pseudotyped lentivirus", changes[1].Therapy?.VectorDetail);
         Assert.Null(changes[2].Therapy?.ListPrice);
