@@ -9,17 +9,24 @@ using TherapyCatalog.Api.Infrastructure;
 
 namespace TherapyCatalog.Api.Sync;
 
-/// <summary>One entry of the change feed. <see cref="Therapy"/> is the stored document of that version; null for a delete.</summary>
+/// <summary>One entry of the change feed: an <c>upsert</c> or a <c>delete</c> (a tombstone). <c>therapy</c> is the stored document of that version; null for a delete.</summary>
 public sealed record ChangeItem(
     string Cursor,
     string Kind,
     Guid TherapyId,
     int Version,
     DateTimeOffset ChangedAt,
-    TherapyDocument? Therapy);
+    TherapyDocument? Therapy)
+{
+    public const string Upsert = "upsert";
+    public const string Delete = "delete";
+
+    /// <summary>Every <see cref="Kind"/> the feed writes (the document's enum).</summary>
+    public static readonly string[] Kinds = [Upsert, Delete];
+}
 
 /// <summary>
-/// A page of the change feed. <see cref="NextCursor"/> is the position to ask from next, also when
+/// A page of the change feed. <c>nextCursor</c> is the position to ask from next, also when
 /// the page is empty: the last change returned, or, when the page is not full, the last settled
 /// change (which may be one left out as overtaken), or else the <c>after</c> cursor unchanged.
 /// </summary>
@@ -185,10 +192,10 @@ public static class ChangesApi
     private static ChangeItem ToItem(ChangeRow row, OpaqueCursor cursors)
     {
         var position = Position(row);
-        var deleted = row.Kind == "delete";
+        var deleted = row.Kind == ChangeItem.Delete;
         return new ChangeItem(
             position.Encode(cursors),
-            deleted ? "delete" : "upsert",
+            deleted ? ChangeItem.Delete : ChangeItem.Upsert,
             row.TherapyId,
             row.Version,
             new DateTimeOffset(DateTime.SpecifyKind(row.ChangedAt, DateTimeKind.Utc)),

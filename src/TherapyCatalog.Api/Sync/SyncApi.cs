@@ -66,17 +66,22 @@ public static class SyncApi
         }
     }
 
-    /// <summary>A real change-feed entry: the version-1 upsert of a catalog product.</summary>
+    /// <summary>A change-feed entry's kinds as an enum, and a real entry: the version-1 upsert of a catalog product.</summary>
     private sealed class ChangeItemExample : ISchemaFilter
     {
         public void Apply(IOpenApiSchema schema, SchemaFilterContext context)
         {
             if (context.Type == typeof(ChangeItem) && schema is OpenApiSchema target)
             {
+                if (target.Properties is { } properties && properties.TryGetValue("kind", out var member) && member is OpenApiSchema kind)
+                {
+                    kind.Enum = [.. ChangeItem.Kinds.Select(k => (JsonNode)JsonValue.Create(k)!)];
+                }
+
                 target.Example = new JsonObject
                 {
                     ["cursor"] = "YzE6NzkzOjUzSeKjRNNEFL0R3btrisPi5w",
-                    ["kind"] = "upsert",
+                    ["kind"] = ChangeItem.Upsert,
                     ["therapyId"] = TherapyExamples.Therapy("zolgensma")["id"]!.DeepClone(),
                     ["version"] = 1,
                     ["changedAt"] = "2026-11-25T16:13:23.074237Z",

@@ -64,6 +64,7 @@ public class GeneratedClientContractTests
     [InlineData("TherapyInput", "cellSource", new[] { "autologous", "allogeneic", null })]  // null: no cells given
     [InlineData("Approval", "status", new[] { "approved", "withdrawn", "suspended" })]
     [InlineData("Package", "sourceKind", new[] { "regulator", "label", "company", "press", null })]
+    [InlineData("ChangeItem", "kind", new[] { "upsert", "delete" })]                       // API.md: upserts and tombstones
     public void Vocabularies_are_enums_on_the_resource_schemas(string schema, string member, string?[] values)
     {
         var declared = Document["components"]!["schemas"]![schema]!["properties"]![member]!["enum"]!.AsArray()

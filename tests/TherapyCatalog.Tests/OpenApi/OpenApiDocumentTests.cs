@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http;
@@ -94,32 +93,37 @@ public class OpenApiDocumentTests(CatalogApiFactory api) : IClassFixture<Catalog
         Assert.Empty(missing);
     }
 
+    private static readonly string Lint = Path.Combine(PostgresServer.RepositoryRoot, "tests", "openapi-lint");
+
     [Fact]
     public async Task The_committed_document_passes_the_linter_with_zero_errors()
     {
-        var lint = Path.Combine(PostgresServer.RepositoryRoot, "tests", "openapi-lint");
-        if (!Directory.Exists(Path.Combine(lint, "node_modules", "@stoplight", "spectral-cli")))
-        {
-            var install = await RunAsync("npm", ["ci", "--no-audit", "--no-fund"], lint);
-            Assert.True(install.ExitCode == 0, $"npm ci failed: {install.Output}");
-        }
+        await NodeTools.EnsureInstalledAsync(Lint);
 
-        var result = await RunAsync(Path.Combine(lint, "node_modules", ".bin", "spectral"),
-            ["lint", CommittedPath, "--ruleset", Path.Combine(lint, ".spectral.yaml"), "--fail-severity", "error", "--format", "text"], lint);
+        var result = await NodeTools.RunBinAsync(Lint, "spectral",
+            "lint", CommittedPath, "--ruleset", Path.Combine(Lint, ".spectral.yaml"), "--fail-severity", "error", "--format", "text");
 
         Assert.True(result.ExitCode == 0, $"Spectral reports errors:\n{result.Output}");
     }
 
-    private static async Task<(int ExitCode, string Output)> RunAsync(string file, string[] arguments, string directory)
+    /// <summary>Redocly CLI's <c>recommended</c> ruleset (what Redocly's docs and registry check): no error.</summary>
+    [Fact]
+    public async Task The_committed_document_passes_redocly_recommended_rules_with_zero_errors()
     {
-        var start = new ProcessStartInfo(file, arguments)
-        {
-            WorkingDirectory = directory, RedirectStandardOutput = true, RedirectStandardError = true,
-        };
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var errors = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(5));
-        return (process.ExitCode, await output + await errors);
+        await NodeTools.EnsureInstalledAsync(Lint);
+
+        var result = await NodeTools.RunBinAsync(Lint, "redocly",
+            "lint", CommittedPath, "--extends", "recommended", "--format", "json");
+
+        // JSON output: { "totals": { "errors": N, "warnings": N, "ignored": N }, "problems": [...] }.
+        var start = result.StandardOutput.IndexOf('{');
+        Assert.True(start >= 0, $"Redocly printed no report (exit {result.ExitCode}):\n{result.Output}");
+        var report = JsonNode.Parse(result.StandardOutput[start..])!;
+        var errors = report["problems"]!.AsArray().Where(p => p!["severity"]!.GetValue<string>() == "error")
+            .Select(p => $"{p!["ruleId"]}: {p["message"]} at {p["location"]?[0]?["pointer"]}").ToList();
+
+        Assert.Empty(errors);
+        Assert.Equal(0, report["totals"]!["errors"]!.GetValue<int>());
+        Assert.True(result.ExitCode == 0, $"redocly lint exited {result.ExitCode}:\n{result.Output}");
     }
 }
