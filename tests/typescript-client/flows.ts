@@ -167,15 +167,15 @@ async function followChanges(after: string, id: string): Promise<void> {
   const mine: ChangeItem[] = [];
   let cursor = after;
   let pages = 0;
-  for (;;) {
-    const page = await catalog.GET("/v1/changes", { params: { query: { after: cursor, limit: 2 } } });
+  // Until the delete (the last write) is there: each page long-polls, since the feed hands a change
+  // out only once no older transaction on the database (another test's) can still commit.
+  while (!mine.some((c) => c.kind === "delete") && pages <= 100) {
+    const page = await catalog.GET("/v1/changes", { params: { query: { after: cursor, limit: 2, wait: 30 } } });
     check(page.data !== undefined, `GET /v1/changes answered ${page.response.status}`);
     pages += 1;
+    check(page.data.changes.length > 0, "the feed hands out the writes within the long poll");
     mine.push(...page.data.changes.filter((c) => c.therapyId === id));
     cursor = page.data.nextCursor;
-    if (page.data.changes.length === 0 || pages > 100) {
-      break;
-    }
   }
   check(pages <= 100, "the feed has an end");
   const kinds = mine.map((c) => `${c.kind}:${c.version}`).join(",");
