@@ -95,13 +95,26 @@ public static class Problems
         public async ValueTask<bool> TryHandleAsync(HttpContext context, Exception exception, CancellationToken cancellationToken)
         {
             int status;
+            string? detail = null;
+            var metrics = context.RequestServices.GetService<CatalogMetrics>();
             if (exception is BadHttpRequestException badRequest)
             {
                 status = badRequest.StatusCode;
+                // A bad request's message says what was wrong with it; nothing else is shown.
+                detail = exception.Message;
+            }
+            else if (DatabaseBusy.IsBusy(exception, context.RequestServices.GetService<ChangeSignal>()))
+            {
+                logger.LogWarning("Database busy: {Message}", exception.Message);
+                metrics?.DatabaseBusy();
+                status = StatusCodes.Status503ServiceUnavailable;
+                context.Response.Headers.RetryAfter = RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                detail = DatabaseBusy.Detail(RetryAfterSeconds);
             }
             else if (CatalogDatabase.IsUnavailable(exception))
             {
                 logger.LogWarning("Database unavailable: {Message}", exception.Message);
+                metrics?.DatabaseUnavailable();
                 status = StatusCodes.Status503ServiceUnavailable;
                 context.Response.Headers.RetryAfter = RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
             }
@@ -120,8 +133,7 @@ public static class Problems
                 {
                     Status = status,
                     Title = ReasonPhrases.GetReasonPhrase(status),
-                    // A bad request's message says what was wrong with it; nothing else is shown.
-                    Detail = exception is BadHttpRequestException ? exception.Message : null,
+                    Detail = detail,
                 },
             });
         }
