@@ -10,6 +10,7 @@
 #   tests/benchmarks/busy-pool.sh
 #   BUSY_SECONDS=20 BUSY_CONNECTIONS=128 tests/benchmarks/busy-pool.sh
 #   BUSY_API_ENV="Catalog__Database__PoolWaitSeconds=1" tests/benchmarks/busy-pool.sh   extra API settings
+#   BUSY_POOL_SIZE=4 ...   a pool smaller than the load (Maximum Pool Size), to see busy answers
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -35,6 +36,7 @@ dotnet build "$repo/src/TherapyCatalog.Api" -c Release -v quiet -nologo >/dev/nu
 api_dll=$repo/src/TherapyCatalog.Api/bin/Release/net10.0/TherapyCatalog.Api.dll
 
 url=$("$repo/db/local-postgres.sh" start | tail -n 1)
+[[ -n "${BUSY_POOL_SIZE:-}" ]] && url="$url;Maximum Pool Size=$BUSY_POOL_SIZE"
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 base=http://127.0.0.1:$port
 
@@ -50,7 +52,7 @@ for _ in $(seq 1 240); do
 done
 curl -fs -o /dev/null "$base/health/ready" || { echo "the API did not start:" >&2; tail -20 "$work/api.log" >&2; exit 1; }
 
-echo "== $conns connections of distinct searches for $seconds s (load average before: $(cut -d' ' -f1-3 /proc/loadavg))"
+echo "== $conns connections of distinct searches for $seconds s, pool ${BUSY_POOL_SIZE:-100 (default)}, ${BUSY_API_ENV:-default settings} (load average before: $(cut -d' ' -f1-3 /proc/loadavg))"
 out=$(cd "$kit/wrk" && wrk -t2 -c"$conns" -d"${seconds}s" --timeout 30s --latency -s distinct-searches.lua "$base")
 grep -q '^BUSYPOOL ' <<<"$out" || { echo "wrk failed:" >&2; echo "$out" >&2; exit 1; }
 read -r _ requests micros p50 p99 _ socket_errors <<<"$(grep '^BENCH ' <<<"$out")"
