@@ -95,13 +95,11 @@ public static class Problems
         public async ValueTask<bool> TryHandleAsync(HttpContext context, Exception exception, CancellationToken cancellationToken)
         {
             int status;
-            string? detail = null;
+            string? detail = null; // the status's default detail, unless set below
             var metrics = context.RequestServices.GetService<CatalogMetrics>();
             if (exception is BadHttpRequestException badRequest)
             {
                 status = badRequest.StatusCode;
-                // A bad request's message says what was wrong with it; nothing else is shown.
-                detail = exception.Message;
             }
             else if (DatabaseBusy.IsBusy(exception, context.RequestServices.GetService<ChangeSignal>()))
             {
@@ -133,7 +131,8 @@ public static class Problems
                 {
                     Status = status,
                     Title = ReasonPhrases.GetReasonPhrase(status),
-                    Detail = detail,
+                    // A bad request's message says what was wrong with it; nothing else is shown.
+                    Detail = exception is BadHttpRequestException ? exception.Message : detail,
                 },
             });
         }
