@@ -7,13 +7,16 @@ using TherapyCatalog.Tests.Infrastructure;
 
 namespace TherapyCatalog.Tests.Reliability;
 
-/// <summary>The application with a pool of one connection and a one-second wait for it.</summary>
+/// <summary>The application with a pool of two connections and a one-second wait for one.</summary>
 public class BusyPoolApiFactory : CatalogApiFactory
 {
     public const int PoolWaitSeconds = 1;
 
+    /// <summary>Two: once requests have come, the change listener keeps one for itself, and a request needs the other.</summary>
+    public const int PoolSize = 2;
+
     protected override string ApplicationConnectionString =>
-        new NpgsqlConnectionStringBuilder(ConnectionString) { MaxPoolSize = 1 }.ConnectionString;
+        new NpgsqlConnectionStringBuilder(ConnectionString) { MaxPoolSize = PoolSize }.ConnectionString;
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
@@ -22,9 +25,31 @@ public class BusyPoolApiFactory : CatalogApiFactory
         builder.UseSetting("Catalog:Database:PoolWaitSeconds", PoolWaitSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture));
     }
 
-    /// <summary>Takes the pool's only connection, as a long request would, until disposed.</summary>
-    public async Task<NpgsqlConnection> HoldThePoolAsync() =>
-        await Services.GetRequiredService<NpgsqlDataSource>().OpenConnectionAsync();
+    /// <summary>
+    /// Takes every connection of the pool, as long requests would, until disposed. Call it before the
+    /// first request: the change listener has not taken one yet.
+    /// </summary>
+    public async Task<IAsyncDisposable> HoldThePoolAsync()
+    {
+        var held = new HeldConnections();
+        for (var i = 0; i < PoolSize; i++)
+        {
+            held.Add(await Services.GetRequiredService<NpgsqlDataSource>().OpenConnectionAsync());
+        }
+
+        return held;
+    }
+
+    private sealed class HeldConnections : List<NpgsqlConnection>, IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            foreach (var connection in this)
+            {
+                await connection.DisposeAsync();
+            }
+        }
+    }
 }
 
 /// <summary>
