@@ -23,6 +23,7 @@ builder.Services.AddCatalogRateLimits();
 builder.Services.AddCatalogResponseCache();
 builder.Services.AddCatalogHealthChecks();
 builder.Services.AddCatalogOpenApi();
+builder.Services.AddCatalogMetrics(builder.Configuration);
 builder.Services.AddChangeSignal();
 // Features; their data files load in this order (conditions before the therapies that name them).
 builder.Services.AddConditions();
@@ -47,6 +48,7 @@ app.UseCatalogRateLimits();
 app.UseAuthorization();
 app.UseCatalogResponseCache();
 app.MapHealth();
+app.MapCatalogMetrics();
 app.MapTherapies();
 app.MapConditions();
 app.MapSync();

@@ -77,7 +77,7 @@ public static class ApiKeyAuthentication
 
     private sealed class Handler(
         IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder,
-        NpgsqlDataSource dataSource, IProblemDetailsService problems, CatalogRateLimiter limits)
+        NpgsqlDataSource dataSource, IProblemDetailsService problems, CatalogRateLimiter limits, CatalogMetrics metrics)
         : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
     {
         private const string LookupSql = """
@@ -123,6 +123,7 @@ public static class ApiKeyAuthentication
         {
             if (_lockedOut)
             {
+                metrics.AuthenticationLockedOut();
                 var seconds = limits.SecondsUntilUnlocked(Context);
                 Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
                 return WriteProblemAsync(StatusCodes.Status429TooManyRequests, "Too many requests",

@@ -19,7 +19,7 @@ public static class CatalogDatabase
     /// The connection string from <c>ConnectionStrings:Catalog</c>, with short timeouts unless the
     /// operator chose others: when PostgreSQL is down a request must fail fast with a 503, not hang.
     /// </summary>
-    public static string ConnectionString(IConfiguration configuration)
+    public static string ConnectionString(IConfiguration configuration, int poolWaitSeconds = DefaultPoolWaitSeconds)
     {
         var configured = configuration.GetConnectionString(ConnectionStringName);
         if (string.IsNullOrWhiteSpace(configured))
@@ -29,18 +29,22 @@ public static class CatalogDatabase
                 "Start the service with ./run.sh to get a local PostgreSQL, or see README.md.");
         }
 
-        return WithDefaults(configured);
+        return WithDefaults(configured, poolWaitSeconds);
     }
 
-    private static string WithDefaults(string configured)
+    /// <summary>The default of <c>Catalog:Database:PoolWaitSeconds</c>.</summary>
+    public const int DefaultPoolWaitSeconds = 5;
+
+    private static string WithDefaults(string configured, int poolWaitSeconds)
     {
         var builder = new NpgsqlConnectionStringBuilder(configured);
         if (!configured.Contains("Timeout", StringComparison.OrdinalIgnoreCase))
         {
-            // Timeout bounds both opening a connection and waiting for a free one in the pool: 1 s
-            // keeps every outage answer under 2 s even when the server does not refuse at once (a
-            // dead host, an exhausted pool). A server that is down refuses immediately anyway.
-            builder.Timeout = 1;
+            // Timeout bounds both opening a connection and waiting for a free one in the pool: long
+            // enough that a burst of requests queues for the pool instead of failing (DatabaseBusy
+            // answers those that still wait too long), short enough that nothing hangs. A server
+            // that is down refuses at once, whatever the wait.
+            builder.Timeout = poolWaitSeconds;
             builder.CommandTimeout = 15;
         }
 
@@ -74,7 +78,7 @@ public static class CatalogDatabase
     /// </summary>
     public static IServiceCollection AddCatalogDatabase(this IServiceCollection services, IConfiguration configuration)
     {
-        services.AddSingleton(_ => NpgsqlDataSource.Create(ConnectionString(configuration)));
+        services.AddSingleton(sp => Build(ConnectionString(configuration, PoolWaitSeconds(sp)), PrimaryName));
         var reads = configuration.GetConnectionString(ReadConnectionStringName);
         if (string.IsNullOrWhiteSpace(reads))
         {
@@ -82,11 +86,22 @@ public static class CatalogDatabase
         }
         else
         {
-            services.AddKeyedSingleton(Reads, (_, _) => NpgsqlDataSource.Create(WithDefaults(reads)));
+            services.AddKeyedSingleton(Reads, (sp, _) => Build(WithDefaults(reads, PoolWaitSeconds(sp)), ReadsName));
         }
 
         return services;
     }
+
+    /// <summary>The pools' names in Npgsql's metrics (<c>db.client.connection.pool.name</c>), instead of the connection string.</summary>
+    public const string PrimaryName = "catalog";
+
+    public const string ReadsName = "catalog-reads";
+
+    private static NpgsqlDataSource Build(string connectionString, string name) =>
+        new NpgsqlDataSourceBuilder(connectionString) { Name = name }.Build();
+
+    private static int PoolWaitSeconds(IServiceProvider services) =>
+        services.GetRequiredService<Microsoft.Extensions.Options.IOptions<CatalogOptions>>().Value.Database.PoolWaitSeconds;
 
     /// <summary>True for failures that mean "the database cannot be reached right now".</summary>
     public static bool IsUnavailable(Exception exception) => exception switch

@@ -42,6 +42,10 @@ public sealed class CatalogOptions
 
     public CorsOptions Cors { get; set; } = new();
 
+    public DatabaseOptions Database { get; set; } = new();
+
+    public MetricsOptions Metrics { get; set; } = new();
+
     public sealed class RateLimitOptions
     {
         public int ReadsPerMinute { get; set; } = 6000;
@@ -55,6 +59,21 @@ public sealed class CatalogOptions
     public sealed class ResponseCacheOptions
     {
         public bool Enabled { get; set; } = true;
+    }
+
+    public sealed class DatabaseOptions
+    {
+        /// <summary>
+        /// How long a request waits for a database connection (a free pooled one, or a new one opening)
+        /// before it is answered 503 "busy"; Npgsql's <c>Timeout</c>, unless the connection string sets one.
+        /// </summary>
+        public int PoolWaitSeconds { get; set; } = CatalogDatabase.DefaultPoolWaitSeconds;
+    }
+
+    public sealed class MetricsOptions
+    {
+        /// <summary>Serve <c>/metrics</c> (Prometheus text, from OpenTelemetry); off by default.</summary>
+        public bool Enabled { get; set; }
     }
 
     public sealed class CorsOptions
@@ -77,6 +96,7 @@ public static class CatalogOptionsSetup
                 "(e.g. openssl rand -base64 32): without it anyone could forge cursors with the key in the source code.")
             .Validate(o => string.IsNullOrEmpty(o.CursorKey) || o.CursorKey.Length >= OpaqueCursor.MinKeyLength,
                 $"Catalog:CursorKey must be at least {OpaqueCursor.MinKeyLength} characters long.")
+            .Validate(o => o.Database.PoolWaitSeconds is >= 1 and <= 300, "Catalog:Database:PoolWaitSeconds must be between 1 and 300.")
             .Validate(o => string.IsNullOrEmpty(o.BootstrapApiKey) || o.BootstrapApiKey.Length >= 16,
                 "Catalog:BootstrapApiKey must be at least 16 characters long.")
             .Validate(o => o.Cors.WriteOrigins.All(origin => Uri.TryCreate(origin, UriKind.Absolute, out var uri) && uri.AbsolutePath == "/"),

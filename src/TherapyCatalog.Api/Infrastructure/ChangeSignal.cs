@@ -45,6 +45,22 @@ public sealed class ChangeSignal(NpgsqlDataSource dataSource, ILogger<ChangeSign
         }
     }
 
+    /// <summary>
+    /// Whether the server answered the listening connection (a notification or a ping) within
+    /// <see cref="HeardWithin"/>; null while nothing listens (not started yet, or reconnecting), when
+    /// no one can say. <see cref="DatabaseBusy"/> asks it to tell a slow database from a silent one.
+    /// </summary>
+    public bool? ServerAnswering
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _listening ? Environment.TickCount64 - _lastHeard < HeardWithin.TotalMilliseconds : null;
+            }
+        }
+    }
+
     /// <summary>Starts listening now rather than at the first long poll (for users of <see cref="Epoch"/>).</summary>
     public void StartListening() => _firstWaiter.TrySetResult();
 

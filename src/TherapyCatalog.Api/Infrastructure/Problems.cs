@@ -111,13 +111,24 @@ public static class Problems
             }
 
             int status;
+            string? detail = null; // the status's default detail, unless set below
+            var metrics = context.RequestServices.GetService<CatalogMetrics>();
             if (exception is BadHttpRequestException badRequest)
             {
                 status = badRequest.StatusCode;
             }
+            else if (DatabaseBusy.IsBusy(exception, context.RequestServices.GetService<ChangeSignal>()))
+            {
+                logger.LogWarning("Database busy: {Message}", exception.Message);
+                metrics?.DatabaseBusy();
+                status = StatusCodes.Status503ServiceUnavailable;
+                context.Response.Headers.RetryAfter = RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                detail = DatabaseBusy.Detail(RetryAfterSeconds);
+            }
             else if (CatalogDatabase.IsUnavailable(exception))
             {
                 logger.LogWarning("Database unavailable: {Message}", exception.Message);
+                metrics?.DatabaseUnavailable();
                 status = StatusCodes.Status503ServiceUnavailable;
                 context.Response.Headers.RetryAfter = RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
             }
@@ -137,7 +148,7 @@ public static class Problems
                     Status = status,
                     Title = ReasonPhrases.GetReasonPhrase(status),
                     // A bad request's message says what was wrong with it; nothing else is shown.
-                    Detail = exception is BadHttpRequestException ? exception.Message : null,
+                    Detail = exception is BadHttpRequestException ? exception.Message : detail,
                 },
             });
         }

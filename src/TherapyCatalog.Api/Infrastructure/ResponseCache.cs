@@ -49,7 +49,8 @@ public static class ResponseCache
     /// that sees a new epoch evicts the previous one's (tagged with it), rather than leave them to
     /// expire while writes keep the epoch moving.
     /// </summary>
-    private sealed class EpochPolicy(ChangeSignal signal, IOutputCacheStore store, IOptions<CatalogOptions> options, IConfiguration configuration)
+    private sealed class EpochPolicy(
+        ChangeSignal signal, IOutputCacheStore store, IOptions<CatalogOptions> options, IConfiguration configuration, CatalogMetrics metrics)
         : IOutputCachePolicy
     {
         private static readonly object EpochItem = new();
@@ -77,6 +78,7 @@ public static class ResponseCache
             {
                 context.AllowCacheLookup = false;
                 context.AllowCacheStorage = false;
+                metrics.ResponseCacheBypass();
             }
 
             return ValueTask.CompletedTask;
@@ -84,10 +86,19 @@ public static class ResponseCache
 
         private static string Tag(long epoch) => "epoch-" + epoch.ToString(CultureInfo.InvariantCulture);
 
-        public ValueTask ServeFromCacheAsync(OutputCacheContext context, CancellationToken cancellationToken) => ValueTask.CompletedTask;
+        public ValueTask ServeFromCacheAsync(OutputCacheContext context, CancellationToken cancellationToken)
+        {
+            metrics.ResponseCacheHit();
+            return ValueTask.CompletedTask;
+        }
 
         public ValueTask ServeResponseAsync(OutputCacheContext context, CancellationToken cancellationToken)
         {
+            if (context.AllowCacheLookup)
+            {
+                metrics.ResponseCacheMiss();
+            }
+
             if (context.HttpContext.Items[EpochItem] is not long epoch || signal.Epoch != epoch)
             {
                 context.AllowCacheStorage = false;

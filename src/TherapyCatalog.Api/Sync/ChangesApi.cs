@@ -110,7 +110,7 @@ public static class ChangesApi
 
     public static async Task<Results<Ok<ChangesPage>, ValidationProblem, ProblemHttpResult>> GetChanges(
         string? after, string? limit, string? wait, NpgsqlDataSource dataSource, OpaqueCursor cursors, ChangeSignal signal,
-        TimeProvider clock, CancellationToken ct)
+        ChangeFeedLag lag, TimeProvider clock, CancellationToken ct)
     {
         var errors = new Dictionary<string, string[]>();
         var take = Limits.Take(limit, errors);
@@ -178,6 +178,7 @@ public static class ChangesApi
             if (rows.Count > 0 || remaining <= TimeSpan.Zero)
             {
                 var changes = rows.Select(row => ToItem(row, cursors)).ToList();
+                lag.HandedOut(next);
                 return TypedResults.Ok(new ChangesPage(changes, next.Encode(cursors)));
             }
 

@@ -17,6 +17,8 @@ public static class SyncApi
             options.MapType<TherapyDocument>(() => new OpenApiSchemaReference(nameof(Therapy)));
             options.SchemaFilter<ChangeItemExample>();
         });
+        services.AddSingleton<ChangeFeedLag>();
+        services.AddHostedService(sp => sp.GetRequiredService<ChangeFeedLag>());
         return services;
     }
 

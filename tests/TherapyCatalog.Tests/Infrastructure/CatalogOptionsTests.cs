@@ -10,6 +10,7 @@ public class CatalogOptionsTests(CatalogApiFactory api) : IClassFixture<CatalogA
     [InlineData("Catalog:BootstrapApiKey", "too-short", "Catalog:BootstrapApiKey")]
     [InlineData("Catalog:MigrationPatienceSeconds", "-1", "Catalog:MigrationPatienceSeconds")]
     [InlineData("Catalog:RateLimits:WritesPerMinute", "0", "Catalog:RateLimits")]
+    [InlineData("Catalog:Database:PoolWaitSeconds", "0", "Catalog:Database:PoolWaitSeconds")]
     public void A_bad_setting_stops_the_service_naming_it(string setting, string value, string named)
     {
         using var misconfigured = api.WithWebHostBuilder(builder => builder.UseSetting(setting, value));
@@ -19,14 +20,16 @@ public class CatalogOptionsTests(CatalogApiFactory api) : IClassFixture<CatalogA
         Assert.Contains(named, failure.Message, StringComparison.Ordinal);
     }
 
-    [Fact]
-    public void A_setting_of_the_wrong_type_stops_the_service_naming_it()
+    [Theory]
+    [InlineData("Catalog:MigrateOnStartup", "MigrateOnStartup")]
+    [InlineData("Catalog:Metrics:Enabled", "Catalog:Metrics:Enabled")]
+    public void A_setting_of_the_wrong_type_stops_the_service_naming_it(string setting, string named)
     {
-        using var misconfigured = api.WithWebHostBuilder(builder => builder.UseSetting("Catalog:MigrateOnStartup", "sometimes"));
+        using var misconfigured = api.WithWebHostBuilder(builder => builder.UseSetting(setting, "sometimes"));
 
         var failure = Assert.ThrowsAny<InvalidOperationException>(() => misconfigured.CreateClient());
 
-        Assert.Contains("MigrateOnStartup", failure.Message, StringComparison.Ordinal);
+        Assert.Contains(named, failure.Message, StringComparison.Ordinal);
     }
 
     [Theory]

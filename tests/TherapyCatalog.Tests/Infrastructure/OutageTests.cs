@@ -39,8 +39,10 @@ public class OutageTests(LinkedCatalogApiFactory api) : IClassFixture<LinkedCata
             clock.Stop();
 
             await ProblemAssert.IsProblemAsync(ready, HttpStatusCode.ServiceUnavailable);
-            await ProblemAssert.IsProblemAsync(read, HttpStatusCode.ServiceUnavailable);
+            var problem = await ProblemAssert.IsProblemAsync(read, HttpStatusCode.ServiceUnavailable);
             Assert.True(read.Headers.RetryAfter is not null, "a 503 says when to retry");
+            // An outage, not a busy pool (BusyPoolTests): the detail says the database cannot be reached.
+            Assert.Contains("cannot be reached", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
             Assert.Equal(HttpStatusCode.OK, live.StatusCode); // the process itself is alive
             Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), $"outage answers took {clock.Elapsed}");
         }
