@@ -77,7 +77,7 @@ public static class ApiKeyAuthentication
 
     private sealed class Handler(
         IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder,
-        NpgsqlDataSource dataSource, IProblemDetailsService problems, CatalogRateLimiter limits, CatalogMetrics metrics)
+        NpgsqlDataSource dataSource, CatalogRateLimiter limits, CatalogMetrics metrics)
         : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
     {
         private const string LookupSql = """
@@ -137,15 +137,7 @@ public static class ApiKeyAuthentication
         protected override Task HandleForbiddenAsync(AuthenticationProperties properties) =>
             WriteProblemAsync(StatusCodes.Status403Forbidden, "Forbidden", "The API key's scopes do not allow this request.");
 
-        private async Task WriteProblemAsync(int status, string title, string detail)
-        {
-            Response.StatusCode = status;
-            await problems.WriteAsync(new ProblemDetailsContext
-            {
-                HttpContext = Context,
-                ProblemDetails = new ProblemDetails { Status = status, Title = title, Detail = detail },
-            });
-        }
+        private Task WriteProblemAsync(int status, string title, string detail) => Problems.WriteAsync(Context, status, title, detail).AsTask();
 
         // A class, not a positional record: Dapper hands text[] over as an array to a property setter only.
         private sealed class KeyRow

@@ -1,6 +1,5 @@
 using System.Net;
 using Microsoft.AspNetCore.HttpOverrides;
-using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
 
 namespace TherapyCatalog.Api.Infrastructure;
@@ -61,17 +60,8 @@ public static class HttpHardening
             var length = http.Request.PathBase.Value?.Length + http.Request.Path.Value?.Length + http.Request.QueryString.Value?.Length;
             if (length > MaxUrlLength)
             {
-                http.Response.StatusCode = StatusCodes.Status414UriTooLong;
-                await http.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
-                {
-                    HttpContext = http,
-                    ProblemDetails = new ProblemDetails
-                    {
-                        Status = StatusCodes.Status414UriTooLong,
-                        Title = "URI too long",
-                        Detail = $"The path and query may be at most {MaxUrlLength} characters long; this one has {length}.",
-                    },
-                });
+                await Problems.WriteAsync(http, StatusCodes.Status414UriTooLong, "URI too long",
+                    $"The path and query may be at most {MaxUrlLength} characters long; this one has {length}.");
                 return;
             }
 

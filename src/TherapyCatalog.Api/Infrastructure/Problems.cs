@@ -50,6 +50,17 @@ public static class Problems
         return app;
     }
 
+    /// <summary>Answers <paramref name="status"/> with a problem document, from middleware or a handler that has no result to return.</summary>
+    public static ValueTask WriteAsync(HttpContext http, int status, string title, string detail)
+    {
+        http.Response.StatusCode = status;
+        return http.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
+        {
+            HttpContext = http,
+            ProblemDetails = new ProblemDetails { Status = status, Title = title, Detail = detail },
+        });
+    }
+
     private static string DefaultDetail(int status) => status switch
     {
         StatusCodes.Status400BadRequest => "The request is malformed.",

@@ -126,18 +126,9 @@ public sealed class CatalogRateLimiter : IDisposable
         var retryAfter = context.Lease.TryGetMetadata(MetadataName.RetryAfter, out var wait)
             ? (int)Math.Ceiling(wait.TotalSeconds)
             : SecondsToReset(Classify(http).Partition);
-        http.Response.StatusCode = StatusCodes.Status429TooManyRequests;
         http.Response.Headers.RetryAfter = retryAfter.ToString(CultureInfo.InvariantCulture);
-        await http.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
-        {
-            HttpContext = http,
-            ProblemDetails = new ProblemDetails
-            {
-                Status = StatusCodes.Status429TooManyRequests,
-                Title = "Too many requests",
-                Detail = $"The rate limit for this client is used up. Retry after {retryAfter} seconds.",
-            },
-        });
+        await Problems.WriteAsync(http, StatusCodes.Status429TooManyRequests, "Too many requests",
+            $"The rate limit for this client is used up. Retry after {retryAfter} seconds.");
     }
 }
 

@@ -118,11 +118,9 @@ public class HttpHardeningTests(KestrelCatalogApiFactory api) : IClassFixture<Ke
 }
 
 /// <summary>Behind a reverse proxy on loopback (<c>Catalog:KnownProxies</c>), on a real Kestrel port so the connection has an address.</summary>
-public sealed class ProxiedCatalogApiFactory : CatalogApiFactory
+public sealed class ProxiedCatalogApiFactory : KestrelCatalogApiFactory
 {
     public const int FailedAuthenticationsPerMinute = 3;
-
-    public Uri BaseAddress { get; private set; } = null!;
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
@@ -130,14 +128,6 @@ public sealed class ProxiedCatalogApiFactory : CatalogApiFactory
         builder.UseSetting("Catalog:KnownProxies:0", "127.0.0.1");
         builder.UseSetting("Catalog:RateLimits:WritesPerMinute", "1000000");
         builder.UseSetting("Catalog:RateLimits:FailedAuthenticationsPerMinute", FailedAuthenticationsPerMinute.ToString(System.Globalization.CultureInfo.InvariantCulture));
-    }
-
-    public override async Task InitializeAsync()
-    {
-        await base.InitializeAsync();
-        UseKestrel(0);
-        StartServer();
-        BaseAddress = CreateClient().BaseAddress!;
     }
 }
 

@@ -6,7 +6,7 @@ using TherapyCatalog.Tests.Infrastructure;
 namespace TherapyCatalog.Tests.OpenApi;
 
 /// <summary>The application on a real Kestrel port, for a real browser.</summary>
-public sealed class KestrelCatalogApiFactory : CatalogApiFactory
+public class KestrelCatalogApiFactory : CatalogApiFactory
 {
     public Uri BaseAddress { get; private set; } = null!;
 
