@@ -37,7 +37,8 @@ async function searchByCondition(): Promise<void> {
     });
     check(page.data !== undefined, `GET /v1/therapies answered ${page.response.status}`);
     pages += 1;
-    for (const item of page.data.items) {
+    const items: Therapy[] = page.data.items;
+    for (const item of items) {
       slugs.push(item.slug);
       check((item.matchedConditions ?? []).some((m) => m.conditionId === "spinal-muscular-atrophy"), `${item.slug} matched SMA`);
     }

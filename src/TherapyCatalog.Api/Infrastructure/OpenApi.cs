@@ -5,6 +5,7 @@ using System.Globalization;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.AspNetCore.WebUtilities;
+using Microsoft.Extensions.Options;
 using Microsoft.OpenApi;
 using Swashbuckle.AspNetCore.SwaggerGen;
 
@@ -85,13 +86,18 @@ public static class OpenApi
         return app;
     }
 
-    /// <summary>The problem document schemas every error answer uses.</summary>
-    private sealed class CatalogDocumentFilter : IDocumentFilter
+    /// <summary>
+    /// The server to call, the problem document schemas every error answer uses, and the tags.
+    /// The server is <c>Catalog:PublicBaseUrl</c> when set (absolute, as generated clients want it);
+    /// without it <c>/</c>, relative to wherever the document is served from: no absolute address is
+    /// right for every deployment, and a wrong one would send Swagger UI's try-it-out and generated
+    /// clients elsewhere. The committed document is generated without it, so it is the same everywhere.
+    /// </summary>
+    private sealed class CatalogDocumentFilter(IOptions<CatalogOptions> options) : IDocumentFilter
     {
         public void Apply(OpenApiDocument document, DocumentFilterContext context)
         {
-            // Relative to wherever the document is served from, so Swagger UI's try-it-out calls this server.
-            document.Servers = [new OpenApiServer { Url = "/", Description = "This server" }];
+            document.Servers = [Server(options.Value.PublicBaseUrl)];
             document.Components ??= new OpenApiComponents();
             document.Components.Schemas ??= new Dictionary<string, IOpenApiSchema>();
             var problem = new OpenApiSchema
@@ -137,6 +143,11 @@ public static class OpenApi
             }
         }
     }
+
+    /// <summary>The document's one server: the public base URL (without a trailing slash, as links are built from it), else relative.</summary>
+    internal static OpenApiServer Server(string? publicBaseUrl) => string.IsNullOrEmpty(publicBaseUrl)
+        ? new OpenApiServer { Url = "/", Description = "This server (relative; Catalog:PublicBaseUrl makes it absolute)" }
+        : new OpenApiServer { Url = publicBaseUrl.TrimEnd('/'), Description = "The catalog" };
 
     /// <summary>
     /// Parameters, answers, headers and security of each operation: first what the endpoint's own

@@ -22,6 +22,13 @@ public static class TextPattern
         return new Regex(pattern[..^1] + @"\z", RegexOptions.CultureInvariant | RegexOptions.Compiled);
     }
 
+    /// <summary>
+    /// The <c>^…$</c> form of an expression <see cref="Whole"/> made (<c>^…\z</c>), as the OpenAPI
+    /// document writes it; any other expression as it is.
+    /// </summary>
+    public static string Anchored(string expression) =>
+        expression.StartsWith('^') && expression.EndsWith(@"\z", StringComparison.Ordinal) ? expression[..^2] + "$" : expression;
+
     /// <summary>FluentValidation's <c>Matches</c>, with the pattern matched as the database matches it.</summary>
     public static IRuleBuilderOptions<T, string?> MatchesWhole<T>(this IRuleBuilder<T, string?> rule, string pattern) =>
         rule.Matches(Whole(pattern));

@@ -58,13 +58,34 @@ public static class SyncApi
         return group;
     }
 
-    /// <summary>An NDJSON export is a sequence of therapy documents, one per line: the schema is a line's.</summary>
+    /// <summary>
+    /// An NDJSON export is a sequence of therapy documents, one per line. OpenAPI 3.1 has no schema
+    /// for a sequence (3.2's <c>itemSchema</c> is that), and a media type that is not JSON is
+    /// described as text: so the body is a string, its description says each line is a
+    /// <c>Therapy</c>, <c>x-itemSchema</c> gives the line's schema as 3.2 would (a <c>$ref</c>
+    /// to <c>Therapy</c>), and the example is two real lines. A validating proxy (Prism) checks the
+    /// body as text, which a real export is, instead of as one Therapy object, which it is not.
+    /// </summary>
+    private static readonly string[] ExampleLines = ["kymriah", "zolgensma"];
+
     private static void DescribeExport(OpenApiOperation operation, OperationFilterContext context)
     {
         if (operation.Responses?.GetValueOrDefault("200") is OpenApiResponse answer && answer.Content is { } content)
         {
-            content[ExportApi.NdjsonContentType] = new OpenApiMediaType { Schema = new OpenApiSchemaReference(nameof(Therapy), context.Document) };
-            answer.Description = "The catalog, streamed: NDJSON has one Therapy document per line (the schema is a line's); CSV has one row per therapy with arrays flattened as README describes.";
+            content[ExportApi.NdjsonContentType] = new OpenApiMediaType
+            {
+                Schema = new OpenApiSchema
+                {
+                    Type = JsonSchemaType.String,
+                    Description = "Newline-delimited JSON: each line is one `Therapy` document (#/components/schemas/Therapy, see `x-itemSchema`), ending in a line feed.",
+                },
+                Example = JsonValue.Create(string.Concat(ExampleLines.Select(slug => TherapyExamples.Therapy(slug).ToJsonString() + "\n"))),
+                Extensions = new Dictionary<string, IOpenApiExtension>
+                {
+                    ["x-itemSchema"] = new JsonNodeExtension(new JsonObject { ["$ref"] = "#/components/schemas/" + nameof(Therapy) }),
+                },
+            };
+            answer.Description = "The catalog, streamed: NDJSON has one Therapy document per line (`x-itemSchema`); CSV has one row per therapy with arrays flattened as README describes.";
         }
     }
 

@@ -135,6 +135,7 @@ public static partial class TherapiesApi
         {
             options.SchemaFilter<TherapySchemaExamples>();
             options.SchemaFilter<TherapyVocabularySchemas>();
+            options.SchemaFilter<TherapyLimitSchemas>();
         });
         return services;
     }

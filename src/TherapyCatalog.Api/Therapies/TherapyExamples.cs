@@ -40,8 +40,8 @@ public static class TherapyExamples
 }
 
 /// <summary>
-/// The therapy schemas' examples, and the list item's shape: a Therapy plus <c>matchedConditions</c>
-/// (built in SQL, so described here).
+/// The therapy schemas' examples; a list item is a <c>Therapy</c>, whose optional
+/// <c>matchedConditions</c> (built in SQL, so described here) only search results carry.
 /// </summary>
 internal sealed class TherapySchemaExamples : ISchemaFilter
 {
@@ -55,6 +55,15 @@ internal sealed class TherapySchemaExamples : ISchemaFilter
         if (context.Type == typeof(Therapy))
         {
             target.Example = TherapyExamples.Therapy("kymriah");
+            // Optional: only a list item matched by `condition` or `q` has it, so list items are plain Therapy documents.
+            target.Properties ??= new Dictionary<string, IOpenApiSchema>();
+            target.Properties["matchedConditions"] = new OpenApiSchema
+            {
+                Type = JsonSchemaType.Array,
+                Description = "Only on the items of GET /v1/therapies with `condition` or `q`: which conditions matched this therapy, how (exact, synonym, " +
+                              "code-prefix, word, descendant, fuzzy ...), by which term, and via which broader condition. A write may send it back; it is ignored.",
+                Items = context.SchemaGenerator.GenerateSchema(typeof(MatchedCondition), context.SchemaRepository),
+            };
         }
         else if (context.Type == typeof(TherapyInput))
         {
@@ -62,25 +71,11 @@ internal sealed class TherapySchemaExamples : ISchemaFilter
         }
         else if (context.Type == typeof(TherapyPage))
         {
-            context.SchemaGenerator.GenerateSchema(typeof(Therapy), context.SchemaRepository);
-            var therapy = (OpenApiSchema)context.SchemaRepository.Schemas[nameof(Therapy)];
-            var item = new OpenApiSchema
+            target.Properties!["items"] = new OpenApiSchema
             {
-                Type = JsonSchemaType.Object,
-                AdditionalProperties = therapy.AdditionalProperties,
-                AdditionalPropertiesAllowed = therapy.AdditionalPropertiesAllowed,
-                Required = new HashSet<string>(therapy.Required ?? new HashSet<string>()),
-                Properties = new Dictionary<string, IOpenApiSchema>(therapy.Properties ?? new Dictionary<string, IOpenApiSchema>())
-                {
-                    ["matchedConditions"] = new OpenApiSchema
-                    {
-                        Type = JsonSchemaType.Array,
-                        Description = "With `condition` or `q`: which conditions matched this therapy, how (exact, synonym, code-prefix, word, descendant, fuzzy ...), by which term, and via which broader condition.",
-                        Items = context.SchemaGenerator.GenerateSchema(typeof(MatchedCondition), context.SchemaRepository),
-                    },
-                },
+                Type = JsonSchemaType.Array,
+                Items = context.SchemaGenerator.GenerateSchema(typeof(Therapy), context.SchemaRepository),
             };
-            target.Properties!["items"] = new OpenApiSchema { Type = JsonSchemaType.Array, Items = item };
             // A page as GET /v1/therapies?condition=SMA shapes it: each item is a therapy with the condition it matched by.
             var zolgensma = TherapyExamples.Therapy("zolgensma");
             zolgensma["matchedConditions"] = new JsonArray(new JsonObject

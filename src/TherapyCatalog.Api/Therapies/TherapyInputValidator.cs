@@ -13,6 +13,9 @@ public sealed class TherapyInputValidator : AbstractValidator<TherapyInput>
 {
     public static readonly DateOnly EarliestApproval = new(1990, 1, 1);
 
+    /// <summary>The longest source URL.</summary>
+    public const int MaxUrlLength = 2000;
+
     public TherapyInputValidator(TimeProvider clock)
     {
         var today = DateOnly.FromDateTime(clock.GetUtcNow().UtcDateTime);
@@ -37,7 +40,7 @@ public sealed class TherapyInputValidator : AbstractValidator<TherapyInput>
         RuleFor(t => t.Administration.InfusionMinutes).InclusiveBetween(1, 24 * 60).When(t => t.Administration is not null);
 
         // Cascade stop: a missing (null) list gets its one message, and the count rules never see the null.
-        RuleFor(t => t.Indications).Cascade(CascadeMode.Stop).NotNull().Must(i => i.Count <= 100).WithMessage("'indications' may hold at most 100 items.");
+        RuleFor(t => t.Indications).Cascade(CascadeMode.Stop).NotNull().Count(0, 100).WithMessage("'indications' may hold at most 100 items.");
         RuleForEach(t => t.Indications).NotNull().ChildRules(indication =>
         {
             indication.RuleFor(i => i.ConditionId).NotEmpty().MaximumLength(100).MatchesWhole(TherapyVocabulary.SlugPattern)
@@ -50,7 +53,7 @@ public sealed class TherapyInputValidator : AbstractValidator<TherapyInput>
             indication.RuleFor(i => i.SourceKind).OneOf(TherapyVocabulary.SourceKinds);
         });
 
-        RuleFor(t => t.Approvals).Cascade(CascadeMode.Stop).NotNull().Must(a => a.Count <= 50).WithMessage("'approvals' may hold at most 50 items.");
+        RuleFor(t => t.Approvals).Cascade(CascadeMode.Stop).NotNull().Count(0, 50).WithMessage("'approvals' may hold at most 50 items.");
         RuleForEach(t => t.Approvals).NotNull().ChildRules(approval =>
         {
             approval.RuleFor(a => a.Regulator).NotEmpty().OneOf(TherapyVocabulary.Regulators);
@@ -62,7 +65,7 @@ public sealed class TherapyInputValidator : AbstractValidator<TherapyInput>
             approval.RuleFor(a => a.SourceKind).OneOf(TherapyVocabulary.SourceKinds);
         });
 
-        RuleFor(t => t.OtherNames).Must(o => o!.Count <= 50).When(t => t.OtherNames is not null)
+        RuleFor(t => t.OtherNames).Count(0, 50)
             .WithMessage("'otherNames' may hold at most 50 items.");
         RuleForEach(t => t.OtherNames).NotNull().ChildRules(name =>
         {
@@ -81,13 +84,13 @@ public sealed class TherapyInputValidator : AbstractValidator<TherapyInput>
             price.RuleFor(p => p.SourceKind).OneOf(TherapyVocabulary.SourceKinds);
         }).When(t => t.ListPrice is not null);
 
-        RuleFor(t => t.Ndcs!).Cascade(CascadeMode.Stop).Must(n => n.Count <= 50).WithMessage("'ndcs' may hold at most 50 items.")
+        RuleFor(t => t.Ndcs!).Cascade(CascadeMode.Stop).Count(0, 50).WithMessage("'ndcs' may hold at most 50 items.")
             .Must(n => n.Distinct().Count() == n.Count).WithMessage("'ndcs' must not repeat a code.")
             .When(t => t.Ndcs is not null);
         RuleForEach(t => t.Ndcs).Cascade(CascadeMode.Stop).NotEmpty().MatchesWhole(TherapyVocabulary.NdcPattern)
             .WithMessage("Each NDC must be a hyphenated 10-digit National Drug Code such as '0078-0846-19'.");
 
-        RuleFor(t => t.Packages!).Cascade(CascadeMode.Stop).Must(p => p.Count <= 50).WithMessage("'packages' may hold at most 50 items.")
+        RuleFor(t => t.Packages!).Cascade(CascadeMode.Stop).Count(0, 50).WithMessage("'packages' may hold at most 50 items.")
             .Must(p => p.Where(x => x is not null).DistinctBy(x => x.Ndc).Count() == p.Count).WithMessage("'packages' must not repeat an NDC.")
             .When(t => t.Packages is not null);
         RuleForEach(t => t.Packages).NotNull().ChildRules(package =>
@@ -104,10 +107,11 @@ public sealed class TherapyInputValidator : AbstractValidator<TherapyInput>
             .When(t => t.Ndcs is not null && t.Packages is not null)
             .WithMessage("'ndcs' must list the packages' NDCs, in their order (or be left out: it is derived from 'packages').");
 
-        RuleFor(t => t.Sources).Cascade(CascadeMode.Stop).NotNull().Must(s => s.Count is >= 1 and <= 50)
+        RuleFor(t => t.Sources).Cascade(CascadeMode.Stop).NotNull().Count(1, 50)
             .WithMessage("'sources' must hold between 1 and 50 URLs: every fact needs a source.");
-        RuleForEach(t => t.Sources).Cascade(CascadeMode.Stop).NotEmpty().MaximumLength(2000).Must(BeAbsoluteHttpUrl)
-            .WithMessage("Each source must be an absolute http(s) URL.");
+        RuleForEach(t => t.Sources).Cascade(CascadeMode.Stop).NotEmpty().MaximumLength(MaxUrlLength)
+            .MatchesWhole(TherapyVocabulary.SourceUrlPattern).WithMessage("Each source must be an absolute http(s) URL.")
+            .Must(url => BeAbsoluteHttpUrl(url!)).WithMessage("Each source must be an absolute http(s) URL.");
 
         // The domain's cross-member rules.
         RuleFor(t => t.CellSource).NotNull().When(t => t.Modality is "cell" or "cell-based-gene")
@@ -136,10 +140,14 @@ internal static class VocabularyRules
 {
     /// <summary>
     /// A fact's source: an absolute http(s) URL. Its kind needs it; a source without a kind is allowed
-    /// (list prices had sources before kinds), though the catalog's own data always gives both.
+    /// (list prices had sources before kinds), though the catalog's own data always gives both. The
+    /// length and pattern are rules of their own, so the OpenAPI document reads them (<see cref="ValidatorLimits"/>).
     /// </summary>
-    public static IRuleBuilderOptions<T, string?> Sourced<T>(this IRuleBuilder<T, string?> rule, Func<T, string?> kind) =>
-        rule.Must(url => url is null || (url.Length <= 2000 && TherapyInputValidator.BeAbsoluteHttpUrl(url)))
+    public static IRuleBuilderOptions<T, string?> Sourced<T>(this IRuleBuilderInitial<T, string?> rule, Func<T, string?> kind) =>
+        rule.Cascade(CascadeMode.Stop)
+            .MaximumLength(TherapyInputValidator.MaxUrlLength).WithMessage("'source' must be an absolute http(s) URL.")
+            .MatchesWhole(TherapyVocabulary.SourceUrlPattern).WithMessage("'source' must be an absolute http(s) URL.")
+            .Must(url => url is null || TherapyInputValidator.BeAbsoluteHttpUrl(url))
             .WithMessage("'source' must be an absolute http(s) URL.")
             .Must((fact, url) => url is not null || kind(fact) is null)
             .WithMessage("'sourceKind' says what kind of document the 'source' is: give the source too.");

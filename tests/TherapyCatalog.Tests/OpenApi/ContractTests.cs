@@ -140,7 +140,18 @@ public partial class ContractTests(BootstrappedCatalogApiFactory api) : IClassFi
         }
 
         var pointer = $"#/paths/{Escape(template)}/{method.Method.ToLowerInvariant()}/responses/{status}/content/{Escape(mediaType)}/schema";
-        var documents = mediaType == "application/x-ndjson" ? body.Split('\n', StringSplitOptions.RemoveEmptyEntries) : [body];
+        string[] documents = [body];
+        if (mediaType == "application/x-ndjson")
+        {
+            // The body is text (the media type's schema); each line is a document of the line schema (x-itemSchema, as OpenAPI 3.2's itemSchema).
+            var text = Validate(pointer, JsonValue.Create(body));
+            Assert.True(text.Length == 0, $"the body does not match {pointer}: {text}");
+            Assert.EndsWith("\n", body, StringComparison.Ordinal);
+            pointer = pointer[..^"/schema".Length] + "/x-itemSchema";
+            Assert.True(content["x-itemSchema"] is not null, $"{mediaType} has no x-itemSchema for its lines");
+            documents = body.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        }
+
         foreach (var instance in documents)
         {
             var errors = Validate(pointer, JsonNode.Parse(instance));

@@ -73,7 +73,9 @@ public class GeneratedCSharpClientTests(CatalogApiFactory api) : IClassFixture<C
             });
             Assert.NotNull(page?.Items);
             pages++;
-            foreach (var item in page.Items)
+            // A list item is the generated Therapy model itself (the document's items are $ref Therapy), not a look-alike type.
+            List<Therapy> items = page.Items;
+            foreach (var item in items)
             {
                 slugs.Add(item.Slug!);
                 Assert.Contains(item.MatchedConditions ?? [], m => m.ConditionId == "spinal-muscular-atrophy");

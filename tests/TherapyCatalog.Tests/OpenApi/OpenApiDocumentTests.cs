@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Metadata;
 using Microsoft.AspNetCore.Routing;
@@ -34,6 +35,24 @@ public class OpenApiDocumentTests(CatalogApiFactory api) : IClassFixture<Catalog
         Assert.True(JsonNode.DeepEquals(served, committed),
             "The served OpenAPI document differs from openapi/therapy-catalog.v1.json. If the change is intended, refresh it: " +
             "CATALOG_WRITE_OPENAPI=1 dotnet test --filter OpenApiDocumentTests, and review the diff.");
+    }
+
+    [Fact]
+    public async Task The_server_is_the_public_base_url_when_set_and_relative_otherwise()
+    {
+        const string publicBaseUrl = "https://catalog.example.org/formulary";
+        using var configured = api.WithWebHostBuilder(builder => builder.UseSetting("Catalog:PublicBaseUrl", publicBaseUrl + "/"));
+
+        var absolute = JsonNode.Parse(await configured.CreateClient().GetStringAsync("/openapi/v1.json"))!;
+        var relative = JsonNode.Parse(await api.CreateClient().GetStringAsync("/openapi/v1.json"))!;
+
+        // Without a trailing slash: a path (/v1/therapies) appended to it is the address, as the Link header builds it.
+        Assert.Equal(publicBaseUrl, Assert.Single(absolute["servers"]!.AsArray())!["url"]!.GetValue<string>());
+        Assert.Equal("/", Assert.Single(relative["servers"]!.AsArray())!["url"]!.GetValue<string>());
+        // Nothing else depends on the setting, so the committed document (made without it) holds for every deployment but its server.
+        absolute["servers"] = null;
+        relative["servers"] = null;
+        Assert.True(JsonNode.DeepEquals(absolute, relative));
     }
 
     [Fact]

@@ -53,6 +53,72 @@ public class SwaggerUiBrowserTests(KestrelCatalogApiFactory api) : IClassFixture
         Assert.Contains("200", await operation.Locator(".live-responses-table tbody .response-col_status").First.InnerTextAsync(), StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// A write in Swagger UI: the merge patch of a new therapy shows its If-Match field; executed
+    /// without a key it is a 401, after <b>Authorize</b> with a catalog:write key a 200 that the
+    /// service stored, and again with the same (now stale) If-Match a 412, so the field's value is sent.
+    /// </summary>
+    [Fact]
+    public async Task Swagger_ui_patches_a_therapy_after_authorize_with_the_if_match_field()
+    {
+        EnsureChromium();
+        var key = await TestApiKeys.CreateAsync(api, ["catalog:write"]);
+        using var client = api.CreateClient();
+        var (id, etag) = await Therapies.TherapyBodies.CreateAsync(client, key, Therapies.TherapyBodies.NewCarT());
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await playwright.Chromium.LaunchAsync(LaunchOptions);
+        var page = await browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1400, Height = 2600 } });
+        await page.GotoAsync(new Uri(api.BaseAddress, "/swagger/index.html").ToString());
+
+        var operation = page.Locator("#operations-Therapies-PatchTherapy");
+        await operation.Locator(".opblock-summary").First.ClickAsync();
+        var ifMatch = operation.Locator("tr[data-param-name='If-Match'] input");
+        Assert.True(await ifMatch.IsVisibleAsync(), "The merge patch shows no If-Match field");
+        await operation.Locator("tr[data-param-name='idOrSlug'] input").FillAsync(id);
+        await ifMatch.FillAsync(etag);
+        await operation.Locator("textarea.body-param__text").FillAsync("{\"target\": \"BCMA\"}");
+
+        await ExecuteAsync(operation, "401");
+
+        await page.Locator(".auth-wrapper button.authorize").ClickAsync();
+        var dialog = page.Locator(".modal-ux");
+        await dialog.Locator("input").First.FillAsync(key);
+        await dialog.Locator("button.modal-btn.authorize").ClickAsync();
+        await dialog.Locator("button.btn-done").ClickAsync();
+
+        var patched = await ExecuteAsync(operation, "200");
+        await operation.ScrollIntoViewIfNeededAsync();
+        var artefacts = Path.Combine(PostgresServer.RepositoryRoot, "TestResults");
+        Directory.CreateDirectory(artefacts);
+        await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(artefacts, "swagger-ui-patch-if-match.png"), FullPage = true });
+        Assert.Contains("\"target\": \"BCMA\"", patched, StringComparison.Ordinal);
+
+        var stored = System.Text.Json.Nodes.JsonNode.Parse(await client.GetStringAsync($"/v1/therapies/{id}"))!;
+        Assert.Equal("BCMA", stored["target"]!.GetValue<string>());
+        Assert.Equal(2, stored["version"]!.GetValue<int>());
+
+        // The same If-Match again: the version it names is gone.
+        await ExecuteAsync(operation, "412");
+    }
+
+    /// <summary>Runs the operation's request and waits for the answer of <paramref name="status"/>; returns its body as Swagger UI shows it.</summary>
+    private static async Task<string> ExecuteAsync(ILocator operation, string status)
+    {
+        var clear = operation.Locator("button.btn-clear");
+        if (await clear.CountAsync() > 0)
+        {
+            await clear.First.ClickAsync();
+        }
+
+        await operation.Locator("button.execute").ClickAsync();
+        var answer = operation.Locator(".live-responses-table tbody tr.response", new LocatorLocatorOptions
+        {
+            Has = operation.Page.Locator(".response-col_status", new PageLocatorOptions { HasTextString = status }),
+        });
+        await answer.First.WaitForAsync(new LocatorWaitForOptions { Timeout = 30_000 });
+        return await answer.First.Locator(".response-col_description .highlight-code").First.InnerTextAsync();
+    }
+
     /// <summary>Debian's Chromium, headless, with nothing that reaches for the network on its own.</summary>
     public static BrowserTypeLaunchOptions LaunchOptions => new()
     {
