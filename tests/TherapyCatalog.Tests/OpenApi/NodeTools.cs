@@ -17,16 +17,27 @@ internal static class NodeTools
         ["NO_UPDATE_NOTIFIER"] = "1",
     };
 
+    // Test classes run in parallel, and two npm ci in one folder at once break each other's node_modules (ENOTEMPTY).
+    private static readonly SemaphoreSlim Installing = new(1, 1);
+
     public static async Task EnsureInstalledAsync(string folder)
     {
-        var installed = Path.Combine(folder, "node_modules", ".package-lock.json");
-        if (File.Exists(installed) && File.GetLastWriteTimeUtc(installed) >= File.GetLastWriteTimeUtc(Path.Combine(folder, "package-lock.json")))
+        await Installing.WaitAsync();
+        try
         {
-            return;
-        }
+            var installed = Path.Combine(folder, "node_modules", ".package-lock.json");
+            if (File.Exists(installed) && File.GetLastWriteTimeUtc(installed) >= File.GetLastWriteTimeUtc(Path.Combine(folder, "package-lock.json")))
+            {
+                return;
+            }
 
-        var install = await RunAsync("npm", ["ci", "--no-audit", "--no-fund"], folder);
-        Assert.True(install.ExitCode == 0, $"npm ci in {folder} failed:\n{install.Output}");
+            var install = await RunAsync("npm", ["ci", "--no-audit", "--no-fund"], folder);
+            Assert.True(install.ExitCode == 0, $"npm ci in {folder} failed:\n{install.Output}");
+        }
+        finally
+        {
+            Installing.Release();
+        }
     }
 
     public static Task<ToolRun> RunBinAsync(string folder, string tool, params string[] arguments) =>
