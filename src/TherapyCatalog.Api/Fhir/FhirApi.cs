@@ -83,7 +83,10 @@ public static class FhirApi
 
     public static Therapy Parse(string document) => JsonSerializer.Deserialize<Therapy>(document, CatalogJson.Options)!;
 
-    /// <summary>The absolute address of <paramref name="relative"/> (under the FHIR base) when Catalog:PublicBaseUrl is set, else the path alone (never from Host).</summary>
+    /// <summary>
+    /// The absolute address of <paramref name="relative"/> (under the FHIR base) when Catalog:PublicBaseUrl is
+    /// set, else <paramref name="relative"/> itself, which FHIR reads relative to the service base (never built from Host).
+    /// </summary>
     public static string Link(string? publicBaseUrl, string relative) =>
-        (publicBaseUrl is null ? "" : publicBaseUrl.TrimEnd('/')) + Base + "/" + relative;
+        publicBaseUrl is null ? relative : publicBaseUrl.TrimEnd('/') + Base + "/" + relative;
 }

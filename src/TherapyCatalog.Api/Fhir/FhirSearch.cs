@@ -236,6 +236,7 @@ public static class FhirSearch
         {
             bundle.Entry.Add(new M.Bundle.EntryComponent
             {
+                FullUrl = "urn:uuid:" + Guid.NewGuid(),
                 Resource = FhirResponses.Outcome(M.OperationOutcome.IssueSeverity.Warning, M.OperationOutcome.IssueType.NotSupported,
                     $"Ignored unknown search parameters: {string.Join(", ", ignored.Distinct())} (send Prefer: handling=strict to have them refused)."),
                 Search = new M.Bundle.SearchComponent { Mode = M.Bundle.SearchEntryMode.Outcome },
