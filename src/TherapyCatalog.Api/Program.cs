@@ -52,7 +52,7 @@ app.MapTherapies();
 app.MapConditions();
 app.MapSync();
 app.MapApiKeys();
-app.MapFhir();
+app.UseFhir();
 
 app.Run();
 

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using Dapper;
-using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.Options;
 using Npgsql;
 using TherapyCatalog.Api.Infrastructure;
 using TherapyCatalog.Api.Therapies;
@@ -12,31 +12,52 @@ namespace TherapyCatalog.Api.Fhir;
 /// <summary>
 /// The catalog as FHIR R4 (docs/fhir.md), beside the JSON API and from the same tables and change
 /// log: <c>metadata</c>, MedicationKnowledge read, search and type-level history, and this
-/// project's CodeSystems. Kept out of the OpenAPI document, which describes /v1 only.
+/// project's CodeSystems. Not in the OpenAPI document, which describes /v1 only.
 /// </summary>
 public static class FhirApi
 {
     public const string Base = "/fhir/r4";
 
-    public static RouteGroupBuilder MapFhir(this IEndpointRouteBuilder app)
-    {
-        var group = app.MapGroup(Base).ExcludeFromDescription();
-        group.AddEndpointFilter(async (context, next) =>
-            FhirResponses.CheckFormat(context.HttpContext.Request) is { } refusal ? refusal : await next(context));
+    /// <summary>
+    /// The FHIR base as a branch of the pipeline with its own small dispatcher rather than routed
+    /// endpoints: the endpoint table (and so the OpenAPI document and its tests) stays the /v1 API's,
+    /// and everything under the base, an unknown address or method too, answers an OperationOutcome.
+    /// </summary>
+    public static IApplicationBuilder UseFhir(this IApplicationBuilder app) =>
+        app.Map(Base, branch => branch.Run(async http => await (await DispatchAsync(http)).ExecuteAsync(http)));
 
-        group.MapGet("/metadata", (HttpContext http) => FhirResponses.Resource(FhirCapabilities.Statement()));
-        group.MapGet("/MedicationKnowledge", FhirSearch.Search);
-        group.MapGet("/MedicationKnowledge/_history", FhirHistory.History);
-        group.MapGet("/MedicationKnowledge/{id}", Read);
-        group.MapGet("/CodeSystem/{id}", (string id) =>
-            FhirTerms.All.FirstOrDefault(s => s.Id == id) is { } system
+    private static async Task<IResult> DispatchAsync(HttpContext http)
+    {
+        if (FhirResponses.CheckFormat(http.Request) is { } refusal)
+        {
+            return refusal;
+        }
+
+        var segments = (http.Request.Path.Value ?? "").Trim('/').Split('/');
+        if (!HttpMethods.IsGet(http.Request.Method) && !HttpMethods.IsHead(http.Request.Method))
+        {
+            http.Response.Headers.Allow = "GET, HEAD";
+            return FhirResponses.Error(StatusCodes.Status405MethodNotAllowed, M.OperationOutcome.IssueType.NotSupported,
+                $"This server is read-only: {http.Request.Method} is not supported. GET {Base}/metadata lists what is.");
+        }
+
+        var services = http.RequestServices;
+        var ct = http.RequestAborted;
+        NpgsqlDataSource Reads() => services.GetRequiredKeyedService<NpgsqlDataSource>(CatalogDatabase.Reads);
+        var cursors = services.GetRequiredService<OpaqueCursor>();
+        var options = services.GetRequiredService<IOptions<CatalogOptions>>();
+        return segments switch
+        {
+            ["metadata"] => FhirResponses.Resource(FhirCapabilities.Statement()),
+            ["MedicationKnowledge"] => await FhirSearch.Search(Reads(), cursors, options, http, ct),
+            ["MedicationKnowledge", "_history"] => await FhirHistory.History(services.GetRequiredService<NpgsqlDataSource>(), cursors, options, http, ct),
+            ["MedicationKnowledge", var id] => await Read(id, Reads(), http, ct),
+            ["CodeSystem", var id] => FhirTerms.All.FirstOrDefault(s => s.Id == id) is { } system
                 ? FhirResponses.Resource(FhirTerms.ToResource(system))
-                : FhirResponses.NotFound($"No CodeSystem has the id '{id}'. Known: {string.Join(", ", FhirTerms.All.Select(s => s.Id))}."));
-        // Everything else under the base: an OperationOutcome, not the /v1 problem document.
-        group.Map("/{**rest}", (string? rest) => FhirResponses.Error(
-            StatusCodes.Status404NotFound, M.OperationOutcome.IssueType.NotSupported,
-            $"'{rest}' is not supported here; GET {Base}/metadata lists what is."));
-        return group;
+                : FhirResponses.NotFound($"No CodeSystem has the id '{id}'. Known: {string.Join(", ", FhirTerms.All.Select(s => s.Id))}."),
+            _ => FhirResponses.Error(StatusCodes.Status404NotFound, M.OperationOutcome.IssueType.NotSupported,
+                $"'{string.Join('/', segments)}' is not supported here; GET {Base}/metadata lists what is."),
+        };
     }
 
     private const string ReadSql = """
@@ -48,8 +69,7 @@ public static class FhirApi
 
     private sealed record ReadRow(bool Deleted, string Document);
 
-    public static async Task<IResult> Read(
-        string id, [FromKeyedServices(CatalogDatabase.Reads)] NpgsqlDataSource dataSource, HttpContext http, CancellationToken ct)
+    public static async Task<IResult> Read(string id, NpgsqlDataSource dataSource, HttpContext http, CancellationToken ct)
     {
         if (!Guid.TryParse(id, out var therapyId))
         {

@@ -2,7 +2,6 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using Dapper;
-using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using TherapyCatalog.Api.Conditions;
@@ -60,7 +59,7 @@ public static class FhirSearch
     private sealed record Position(string Name, Guid Id);
 
     public static async Task<IResult> Search(
-        [FromKeyedServices(CatalogDatabase.Reads)] NpgsqlDataSource dataSource, OpaqueCursor cursors, IOptions<CatalogOptions> options,
+        NpgsqlDataSource dataSource, OpaqueCursor cursors, IOptions<CatalogOptions> options,
         HttpContext http, CancellationToken ct)
     {
         var request = http.Request;
