@@ -81,6 +81,10 @@ public class FhirClientTests(CatalogApiFactory api) : IClassFixture<CatalogApiFa
             Assert.Equal(OperationOutcome.IssueType.Deleted, FhirKit.Parse<OperationOutcome>(await gone.Content.ReadAsStringAsync()).Issue.Single().Code);
         }
 
+        var post = await _http.PostAsync($"{FhirKit.Base}/MedicationKnowledge", new StringContent("{}"));
+        Assert.Equal(HttpStatusCode.MethodNotAllowed, post.StatusCode);
+        Assert.NotEmpty(FhirKit.Parse<OperationOutcome>(await post.Content.ReadAsStringAsync()).Issue);
+
         foreach (var (path, status) in new[]
                  {
                      ($"MedicationKnowledge/{Guid.NewGuid()}", HttpStatusCode.NotFound),
