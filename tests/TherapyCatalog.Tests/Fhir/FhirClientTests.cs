@@ -195,11 +195,40 @@ public class FhirClientTests(CatalogApiFactory api) : IClassFixture<CatalogApiFa
     [Fact]
     public async System.Threading.Tasks.Task Classification_searches_the_project_code_systems()
     {
-        var expected = CatalogFilesModality("gene");
+        // Another test of this class deletes a therapy: the oracle is the data files' products still live.
+        await using var db = await api.OpenDatabaseAsync();
+        var live = (await db.QueryAsync<string>("SELECT slug FROM therapies WHERE deleted_at IS NULL")).ToHashSet();
+        var expected = CatalogFilesModality("gene").Where(live.Contains).ToList();
+        Assert.True(expected.Count > 5);
         var bundle = FhirKit.Parse<Bundle>(await _http.GetStringAsync(
             $"{FhirKit.Base}/MedicationKnowledge?classification=https://therapy-catalog.org/fhir/CodeSystem/modality|gene&_count=100"));
 
         Assert.Equal(expected, bundle.Entry.Select(e => ((MedicationKnowledge)e.Resource!).Extension.Single(x => x.Url!.EndsWith("/therapy-slug")).Value!.ToString()!).Order());
+    }
+
+    [Fact]
+    public async System.Threading.Tasks.Task Manufacturer_id_and_lastUpdated_filter_as_the_data_files_say()
+    {
+        async Task<List<string>> Slugs(string query) =>
+            [.. FhirKit.Parse<Bundle>(await _http.GetStringAsync($"{FhirKit.Base}/MedicationKnowledge?{query}&_count=100")).Entry
+                .Where(e => e.Resource is MedicationKnowledge)
+                .Select(e => ((MedicationKnowledge)e.Resource!).Extension.Single(x => x.Url!.EndsWith("/therapy-slug")).Value!.ToString()!).Order()];
+
+        // Another test of this class deletes a therapy: the oracle is the data files' products still live.
+        await using var db = await api.OpenDatabaseAsync();
+        var live = (await db.QueryAsync<string>("SELECT slug FROM therapies WHERE deleted_at IS NULL")).ToHashSet();
+        var products = Therapies.CatalogFiles.Products.Where(p => live.Contains(p.Slug)).ToList();
+        var novartis = products.Where(p => p.Manufacturer.Contains("novartis", StringComparison.OrdinalIgnoreCase)).Select(p => p.Slug).Order().ToList();
+        Assert.True(novartis.Count > 1);
+        Assert.Equal(novartis, await Slugs("manufacturer=NOVARTIS"));
+
+        var (id, _) = FhirKit.Kymriah();
+        Assert.Equal(["kymriah"], await Slugs($"_id={id},{Guid.NewGuid()}"));
+
+        var all = products.Select(p => p.Slug).Order().ToList();
+        Assert.Equal(all, await Slugs("_lastUpdated=ge2000-01-01"));
+        Assert.Empty(await Slugs("_lastUpdated=lt2000-01-01"));
+        Assert.Equal(all, await Slugs("_lastUpdated=le2100-01-01T00:00:00Z"));
     }
 
     private static IEnumerable<string> CatalogFilesModality(string modality) =>
