@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Options;
 using TherapyCatalog.Api.ApiKeys;
 using TherapyCatalog.Api.Conditions;
+using TherapyCatalog.Api.Fhir;
 using TherapyCatalog.Api.Health;
 using TherapyCatalog.Api.Infrastructure;
 using TherapyCatalog.Api.Sync;
@@ -53,6 +54,7 @@ app.MapTherapies();
 app.MapConditions();
 app.MapSync();
 app.MapApiKeys();
+app.UseFhir();
 
 app.Run();
 

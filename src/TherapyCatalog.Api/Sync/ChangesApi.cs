@@ -78,7 +78,7 @@ public static class ChangesApi
     /// would have to ignore it anyway, and leaving it out keeps every therapy's versions increasing
     /// along the feed, which the export's cursor relies on (see ExportApi).
     /// </summary>
-    private const string ChangesSql = """
+    internal const string ChangesSql = """
         SELECT c.txid::text AS Txid, c.seq AS Seq, c.therapy_id AS TherapyId, c.version AS Version,
                v.kind AS Kind, v.changed_at AS ChangedAt, v.document::text AS Document
         FROM changes c
@@ -99,7 +99,7 @@ public static class ChangesApi
     /// snapshot as <see cref="ChangesSql"/> when a page is not full, so an empty page still moves the
     /// cursor past changes that were left out, and never past one that was not handed out.
     /// </summary>
-    private const string LastSettledSql = """
+    internal const string LastSettledSql = """
         SELECT c.txid::text AS Txid, c.seq AS Seq
         FROM changes c
         WHERE (c.txid, c.seq) > (@Txid::text::xid8, @Seq)
