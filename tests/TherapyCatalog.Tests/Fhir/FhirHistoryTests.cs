@@ -29,13 +29,20 @@ public class FhirHistoryTests(CatalogApiFactory api, ITestOutputHelper output) :
     public async System.Threading.Tasks.Task A_mirror_built_from_history_equals_the_catalog_after_concurrent_writers()
     {
         List<Guid> seeded;
+        TherapyCatalog.Api.Therapies.Therapy template;
         await using (var db = await api.OpenDatabaseAsync())
         {
             seeded = [.. await db.QueryAsync<Guid>("SELECT id FROM therapies WHERE deleted_at IS NULL")];
         }
 
         var started = DateTimeOffset.UtcNow.AddSeconds(-1);
-        var run = new WriterRun(api.ConnectionString, seeded);
+        // New therapies copy Kymriah without its packages, so an NDC search still finds Kymriah alone.
+        await using (var db = await api.OpenDatabaseAsync())
+        {
+            template = await CatalogWriter.ReadAsync(db, "kymriah");
+        }
+
+        var run = new ConcurrentWriters(api.ConnectionString, [template], seeded, TargetChanges, "fhir", input => input with { Packages = [], Ndcs = [] });
         var writers = Enumerable.Range(0, Writers).Select(w => System.Threading.Tasks.Task.Run(() => run.WriteAsync(seed: 2000 + w))).ToArray();
 
         var client = FhirKit.Client(api);
@@ -114,113 +121,6 @@ public class FhirHistoryTests(CatalogApiFactory api, ITestOutputHelper output) :
             Assert.Equal(version, mirrored[id.ToString()].Version);
             var served = FhirKit.Parse<MedicationKnowledge>(await http.GetStringAsync($"{FhirKit.Base}/MedicationKnowledge/{id}"));
             Assert.Equal(Serializer.SerializeToString(served), mirrored[id.ToString()].Json); // every element
-        }
-    }
-
-    /// <summary>Concurrent writers through the service's write path (<see cref="CatalogWriter"/>), each on its own connection.</summary>
-    private sealed class WriterRun(string connectionString, List<Guid> ids)
-    {
-        private int _committed;
-        private int _transactions;
-        private int _multi;
-        private int _held;
-        private int _rolledBack;
-
-        public int Committed => Volatile.Read(ref _committed);
-        public int Transactions => _transactions;
-        public int MultiTherapy => _multi;
-        public int Held => _held;
-        public int RolledBack => _rolledBack;
-
-        public async System.Threading.Tasks.Task WriteAsync(int seed)
-        {
-            var random = new Random(seed);
-            await using var db = new NpgsqlConnection(connectionString);
-            await db.OpenAsync();
-            while (Committed < TargetChanges)
-            {
-                var operations = random.Next(10) < 3 ? random.Next(2, 4) : 1;
-                var hold = random.Next(100) < 5;
-                var rollback = random.Next(100) < 8;
-                var created = new List<Guid>();
-                var written = 0;
-                await using var tx = await db.BeginTransactionAsync();
-                try
-                {
-                    for (var i = 0; i < operations; i++)
-                    {
-                        var roll = random.Next(100);
-                        if (roll < 25)
-                        {
-                            var template = await CatalogWriter.ReadAsync(db, "kymriah");
-                            var therapy = await CatalogWriter.CreateAsync(db, tx, CatalogWriter.InputFrom(template) with
-                            {
-                                Slug = CatalogWriter.NewSlug("fhir"),
-                                ProprietaryName = $"Synthetic {random.Next(1_000_000)}",
-                                Packages = [],
-                                Ndcs = [],
-                            });
-                            created.Add(therapy.Id);
-                            written++;
-                        }
-                        else if (roll < 85)
-                        {
-                            var updated = await CatalogWriter.UpdateAsync(db, tx, Pick(random), input => input with
-                            {
-                                ProperName = $"renamed {random.Next(1_000_000)}",
-                                Administration = input.Administration with { InfusionMinutes = random.Next(1, 240) },
-                            });
-                            written += updated is null ? 0 : 1;
-                        }
-                        else
-                        {
-                            written += await CatalogWriter.DeleteAsync(db, tx, Pick(random)) is null ? 0 : 1;
-                        }
-                    }
-
-                    if (hold)
-                    {
-                        // Held open while the other writers commit later transactions.
-                        Interlocked.Increment(ref _held);
-                        await System.Threading.Tasks.Task.Delay(random.Next(100, 500));
-                    }
-
-                    if (rollback)
-                    {
-                        await tx.RollbackAsync();
-                        Interlocked.Increment(ref _rolledBack);
-                        continue;
-                    }
-
-                    await tx.CommitAsync();
-                }
-                catch (PostgresException e) when (e.SqlState is PostgresErrorCodes.DeadlockDetected or PostgresErrorCodes.SerializationFailure)
-                {
-                    await tx.RollbackAsync();
-                    continue;
-                }
-
-                Interlocked.Increment(ref _transactions);
-                Interlocked.Add(ref _committed, written);
-                if (operations > 1)
-                {
-                    Interlocked.Increment(ref _multi);
-                }
-
-                lock (ids)
-                {
-                    ids.AddRange(created);
-                }
-            }
-        }
-
-        private Guid Pick(Random random)
-        {
-            lock (ids)
-            {
-                // Recent therapies more often, so writers meet on the same rows.
-                return random.Next(2) == 0 ? ids[random.Next(ids.Count)] : ids[Math.Max(0, ids.Count - 1 - random.Next(20))];
-            }
         }
     }
 }

@@ -44,7 +44,8 @@ public class SyncReferenceClientTests(CatalogApiFactory api, ITestOutputHelper o
     public async Task A_mirror_made_from_export_and_feed_equals_the_server_after_concurrent_writers()
     {
         var clock = Stopwatch.StartNew();
-        var run = new WriterRun(api.ConnectionString, await SeededAsync());
+        var seeded = await SeededAsync();
+        var run = new ConcurrentWriters(api.ConnectionString, seeded, seeded.Select(t => t.Id), TargetChanges, "sync");
         var writers = Enumerable.Range(0, Writers).Select(w => Task.Run(() => run.WriteAsync(seed: 1000 + w))).ToArray();
 
         // Start from an export taken while the writers are busy.
@@ -145,115 +146,5 @@ public class SyncReferenceClientTests(CatalogApiFactory api, ITestOutputHelper o
         await using var db = await api.OpenDatabaseAsync();
         return [.. (await db.QueryAsync<string>("SELECT v.document::text FROM therapies t JOIN therapy_versions v ON v.therapy_id = t.id AND v.version = t.version"))
             .Select(d => JsonSerializer.Deserialize<Therapy>(d, CatalogJson.Options)!)];
-    }
-
-    /// <summary>Concurrent writers through TherapyWrites, each on its own connection.</summary>
-    private sealed class WriterRun(string connectionString, List<Therapy> templates)
-    {
-        private readonly List<Guid> _ids = [.. templates.Select(t => t.Id)];
-        private int _committed;
-        private int _transactions;
-        private int _multi;
-        private int _held;
-        private int _rolledBack;
-        private int _conflicts;
-
-        public int Committed => Volatile.Read(ref _committed);
-        public int Transactions => _transactions;
-        public int MultiTherapy => _multi;
-        public int Held => _held;
-        public int RolledBack => _rolledBack;
-        public int Conflicts => _conflicts;
-
-        public async Task WriteAsync(int seed)
-        {
-            var random = new Random(seed);
-            await using var db = new NpgsqlConnection(connectionString);
-            await db.OpenAsync();
-            while (Committed < TargetChanges)
-            {
-                var operations = random.Next(10) < 3 ? random.Next(2, 4) : 1;
-                var hold = random.Next(100) < 4;
-                var rollback = random.Next(100) < 8;
-                var created = new List<Guid>();
-                var written = 0;
-                await using var tx = await db.BeginTransactionAsync();
-                try
-                {
-                    for (var i = 0; i < operations; i++)
-                    {
-                        var roll = random.Next(100);
-                        if (roll < 30)
-                        {
-                            var template = templates[random.Next(templates.Count)];
-                            var therapy = await CatalogWriter.CreateAsync(db, tx, CatalogWriter.InputFrom(template) with
-                            {
-                                Slug = CatalogWriter.NewSlug("sync"),
-                                ProprietaryName = $"Synthetic {random.Next(1_000_000)}",
-                            });
-                            created.Add(therapy.Id);
-                            written++;
-                        }
-                        else if (roll < 85)
-                        {
-                            var id = Pick(random);
-                            var updated = await CatalogWriter.UpdateAsync(db, tx, id, input => input with
-                            {
-                                ProprietaryName = $"Renamed {random.Next(1_000_000)}",
-                                Administration = input.Administration with { InfusionMinutes = random.Next(1, 240) },
-                            });
-                            written += updated is null ? 0 : 1;
-                        }
-                        else
-                        {
-                            written += await CatalogWriter.DeleteAsync(db, tx, Pick(random)) is null ? 0 : 1;
-                        }
-                    }
-
-                    if (hold)
-                    {
-                        // Held open while the other writers commit later transactions.
-                        Interlocked.Increment(ref _held);
-                        await Task.Delay(random.Next(100, 600));
-                    }
-
-                    if (rollback)
-                    {
-                        await tx.RollbackAsync();
-                        Interlocked.Increment(ref _rolledBack);
-                        continue;
-                    }
-
-                    await tx.CommitAsync();
-                }
-                catch (PostgresException e) when (e.SqlState is PostgresErrorCodes.DeadlockDetected or PostgresErrorCodes.SerializationFailure)
-                {
-                    await tx.RollbackAsync();
-                    Interlocked.Increment(ref _conflicts);
-                    continue;
-                }
-
-                Interlocked.Increment(ref _transactions);
-                Interlocked.Add(ref _committed, written);
-                if (operations > 1)
-                {
-                    Interlocked.Increment(ref _multi);
-                }
-
-                lock (_ids)
-                {
-                    _ids.AddRange(created);
-                }
-            }
-        }
-
-        private Guid Pick(Random random)
-        {
-            lock (_ids)
-            {
-                // Recent therapies more often, so writers meet on the same rows.
-                return random.Next(2) == 0 ? _ids[random.Next(_ids.Count)] : _ids[Math.Max(0, _ids.Count - 1 - random.Next(20))];
-            }
-        }
     }
 }
