@@ -12,6 +12,8 @@
 #   BUSY_API_ENV="Catalog__Database__PoolWaitSeconds=1" tests/benchmarks/busy-pool.sh   extra API settings
 #   BUSY_POOL_SIZE=4 ...   a pool smaller than the load (Maximum Pool Size), to see busy answers
 set -euo pipefail
+# The API runs as Production, which requires a cursor key of its own.
+export Catalog__CursorKey=${Catalog__CursorKey:-$(head -c 32 /dev/urandom | base64)}
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 kit=$repo/tests/benchmarks

@@ -15,6 +15,8 @@
 # Export throughput and memory come from export-1m.sh (realistic 3.6 kB documents) at each size.
 # Appends a Markdown table to tests/benchmarks/results/scale.md.
 set -euo pipefail
+# The API runs as Production, which requires a cursor key of its own.
+export Catalog__CursorKey=${Catalog__CursorKey:-$(head -c 32 /dev/urandom | base64)}
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 kit=$repo/tests/benchmarks

@@ -12,6 +12,8 @@
 # The load: readers cycle through get-by-slug, history, list and search, facets, conditions,
 # the change feed and a small export; writers create a therapy, patch it a few times and delete it.
 set -euo pipefail
+# The API runs as Production, which requires a cursor key of its own.
+export Catalog__CursorKey=${Catalog__CursorKey:-$(head -c 32 /dev/urandom | base64)}
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 seconds=${SOAK_SECONDS:-600}
