@@ -24,7 +24,32 @@ public static class FhirApi
     /// and everything under the base, an unknown address or method too, answers an OperationOutcome.
     /// </summary>
     public static IApplicationBuilder UseFhir(this IApplicationBuilder app) =>
-        app.Map(Base, branch => branch.Run(async http => await (await DispatchAsync(http)).ExecuteAsync(http)));
+        app.Map(Base, branch => branch.Run(async http =>
+        {
+            IResult result;
+            try
+            {
+                result = await DispatchAsync(http);
+            }
+            catch (Exception e) when (!http.Response.HasStarted && !http.RequestAborted.IsCancellationRequested)
+            {
+                // A failure is an OperationOutcome here too: a busy or unreachable database is the JSON
+                // API's 503 (same classification, log, metrics and Retry-After), anything else a 500.
+                var logger = http.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(FhirApi));
+                if (Problems.DatabaseFailure(http, e, logger) is { } detail)
+                {
+                    result = FhirResponses.Error(StatusCodes.Status503ServiceUnavailable, M.OperationOutcome.IssueType.Transient, detail);
+                }
+                else
+                {
+                    logger.LogError(e, "Unhandled exception answering {Method} {Path}", http.Request.Method, http.Request.Path);
+                    result = FhirResponses.Error(StatusCodes.Status500InternalServerError, M.OperationOutcome.IssueType.Exception,
+                        $"The service failed to answer. The failure is logged under trace id {System.Diagnostics.Activity.Current?.Id ?? http.TraceIdentifier}.");
+                }
+            }
+
+            await result.ExecuteAsync(http);
+        }));
 
     private static async Task<IResult> DispatchAsync(HttpContext http)
     {

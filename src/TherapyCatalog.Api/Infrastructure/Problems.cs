@@ -100,6 +100,34 @@ public static class Problems
         }
     }
 
+    /// <summary>
+    /// When <paramref name="exception"/> means the database is busy (no connection came free in time)
+    /// or cannot be reached: logs and counts it, sets <c>Retry-After</c>, and returns the 503's detail
+    /// ("busy", or "cannot be reached"). Not a database failure: returns null and does nothing.
+    /// Every answer that a database failure causes, JSON or FHIR, goes through here.
+    /// </summary>
+    public static string? DatabaseFailure(HttpContext context, Exception exception, ILogger logger)
+    {
+        var metrics = context.RequestServices.GetService<CatalogMetrics>();
+        if (DatabaseBusy.IsBusy(exception, context.RequestServices.GetService<ChangeSignal>()))
+        {
+            logger.LogWarning("Database busy: {Message}", exception.Message);
+            metrics?.DatabaseBusy();
+            context.Response.Headers.RetryAfter = RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            return DatabaseBusy.Detail(RetryAfterSeconds);
+        }
+
+        if (CatalogDatabase.IsUnavailable(exception))
+        {
+            logger.LogWarning("Database unavailable: {Message}", exception.Message);
+            metrics?.DatabaseUnavailable();
+            context.Response.Headers.RetryAfter = RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            return DefaultDetail(StatusCodes.Status503ServiceUnavailable);
+        }
+
+        return null;
+    }
+
     /// <summary>Maps exceptions to problems: database outages to 503, bad requests to their 4xx.</summary>
     private sealed class ProblemExceptionHandler(IProblemDetailsService problems, ILogger<ProblemExceptionHandler> logger) : IExceptionHandler
     {
@@ -123,25 +151,14 @@ public static class Problems
 
             int status;
             string? detail = null; // the status's default detail, unless set below
-            var metrics = context.RequestServices.GetService<CatalogMetrics>();
             if (exception is BadHttpRequestException badRequest)
             {
                 status = badRequest.StatusCode;
             }
-            else if (DatabaseBusy.IsBusy(exception, context.RequestServices.GetService<ChangeSignal>()))
+            else if (DatabaseFailure(context, exception, logger) is { } failure)
             {
-                logger.LogWarning("Database busy: {Message}", exception.Message);
-                metrics?.DatabaseBusy();
                 status = StatusCodes.Status503ServiceUnavailable;
-                context.Response.Headers.RetryAfter = RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
-                detail = DatabaseBusy.Detail(RetryAfterSeconds);
-            }
-            else if (CatalogDatabase.IsUnavailable(exception))
-            {
-                logger.LogWarning("Database unavailable: {Message}", exception.Message);
-                metrics?.DatabaseUnavailable();
-                status = StatusCodes.Status503ServiceUnavailable;
-                context.Response.Headers.RetryAfter = RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                detail = failure;
             }
             else
             {
