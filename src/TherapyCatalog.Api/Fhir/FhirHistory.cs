@@ -20,9 +20,7 @@ public static class FhirHistory
 {
     public static readonly PageLimits Limits = new(Default: 100, Max: 1000);
 
-    private sealed record ChangeRow(string Txid, long Seq, Guid TherapyId, int Version, string Kind, DateTime ChangedAt, string Document);
 
-    private sealed record PositionRow(string Txid, long Seq);
 
     public static async Task<IResult> History(
         NpgsqlDataSource dataSource, OpaqueCursor cursors, IOptions<CatalogOptions> options, HttpContext http, CancellationToken ct)
@@ -68,26 +66,12 @@ public static class FhirHistory
             position = decoded;
         }
 
-        List<ChangeRow> rows;
-        var next = position;
+        IReadOnlyList<ChangesApi.ChangeRow> rows;
+        ChangeFeedPosition next;
         await using (var db = await dataSource.OpenConnectionAsync(ct))
         {
-            // One snapshot for the page and its next position, as GET /v1/changes.
-            await using var tx = await db.BeginTransactionAsync(IsolationLevel.RepeatableRead, ct);
-            rows = [.. await db.QueryAsync<ChangeRow>(new CommandDefinition(
-                ChangesApi.ChangesSql, new { Txid = Txid(position), Seq = position.Sequence, Limit = take }, tx, cancellationToken: ct))];
-            if (rows.Count > 0)
-            {
-                next = new ChangeFeedPosition(ulong.Parse(rows[^1].Txid, CultureInfo.InvariantCulture), rows[^1].Seq);
-            }
-
-            if (rows.Count < take && await db.QuerySingleOrDefaultAsync<PositionRow>(new CommandDefinition(
-                    ChangesApi.LastSettledSql, new { Txid = Txid(next), Seq = next.Sequence }, tx, cancellationToken: ct)) is { } last)
-            {
-                next = new ChangeFeedPosition(ulong.Parse(last.Txid, CultureInfo.InvariantCulture), last.Seq);
-            }
-
-            await tx.CommitAsync(ct);
+            // The JSON feed's own page read: one snapshot for the page and its next position.
+            (rows, next) = await ChangesApi.ReadPageAsync(db, position, take, ct);
         }
 
         var publicBase = options.Value.PublicBaseUrl;
@@ -138,6 +122,4 @@ public static class FhirHistory
 
         return FhirResponses.Resource(bundle);
     }
-
-    private static string Txid(ChangeFeedPosition position) => position.TransactionId.ToString(CultureInfo.InvariantCulture);
 }

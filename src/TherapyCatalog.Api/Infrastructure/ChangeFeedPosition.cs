@@ -34,6 +34,9 @@ public readonly record struct ChangeFeedPosition(ulong TransactionId, long Seque
         return row is { } r ? new ChangeFeedPosition((ulong)r.TransactionId, r.Sequence) : Start;
     }
 
+    /// <summary>The transaction id as SQL parameters carry it: xid8 has no Npgsql mapping, so it travels as text and is cast in SQL.</summary>
+    public string TxidText => TransactionId.ToString(CultureInfo.InvariantCulture);
+
     public string Encode(OpaqueCursor cursor) =>
         cursor.Encode(string.Create(CultureInfo.InvariantCulture, $"c1:{TransactionId}:{Sequence}"));
 

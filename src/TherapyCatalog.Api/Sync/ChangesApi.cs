@@ -78,7 +78,7 @@ public static class ChangesApi
     /// would have to ignore it anyway, and leaving it out keeps every therapy's versions increasing
     /// along the feed, which the export's cursor relies on (see ExportApi).
     /// </summary>
-    internal const string ChangesSql = """
+    private const string ChangesSql = """
         SELECT c.txid::text AS Txid, c.seq AS Seq, c.therapy_id AS TherapyId, c.version AS Version,
                v.kind AS Kind, v.changed_at AS ChangedAt, v.document::text AS Document
         FROM changes c
@@ -99,7 +99,7 @@ public static class ChangesApi
     /// snapshot as <see cref="ChangesSql"/> when a page is not full, so an empty page still moves the
     /// cursor past changes that were left out, and never past one that was not handed out.
     /// </summary>
-    internal const string LastSettledSql = """
+    private const string LastSettledSql = """
         SELECT c.txid::text AS Txid, c.seq AS Seq
         FROM changes c
         WHERE (c.txid, c.seq) > (@Txid::text::xid8, @Seq)
@@ -160,18 +160,7 @@ public static class ChangesApi
                     checkedPosition = true;
                 }
 
-                // One snapshot for the page and its next cursor.
-                await using var tx = await db.BeginTransactionAsync(IsolationLevel.RepeatableRead, ct);
-                rows = [.. await db.QueryAsync<ChangeRow>(new CommandDefinition(
-                    ChangesSql, new { Txid = Txid(position), Seq = position.Sequence, Limit = take }, tx, cancellationToken: ct))];
-                next = rows.Count > 0 ? Position(rows[^1]) : position;
-                if (rows.Count < take
-                    && await db.QuerySingleOrDefaultAsync<PositionRow>(new CommandDefinition(LastSettledSql, Parameters(next), tx, cancellationToken: ct)) is { } last)
-                {
-                    next = Position(last);
-                }
-
-                await tx.CommitAsync(ct);
+                (rows, next) = await ReadPageAsync(db, position, take, ct);
             }
 
             var remaining = deadline - clock.GetUtcNow();
@@ -184,6 +173,28 @@ public static class ChangesApi
 
             await signal.WaitAsync(remaining < RecheckInterval ? remaining : RecheckInterval, ct);
         }
+    }
+
+    /// <summary>
+    /// The changes after <paramref name="position"/> (at most <paramref name="take"/>) and the position
+    /// to read on from, in one snapshot: the last change's, or, on a short page, the newest settled one
+    /// (so a reader at the end does not re-read the same gap). The JSON feed and FHIR _history both page with it.
+    /// </summary>
+    internal static async Task<(IReadOnlyList<ChangeRow> Rows, ChangeFeedPosition Next)> ReadPageAsync(
+        NpgsqlConnection db, ChangeFeedPosition position, int take, CancellationToken ct)
+    {
+        await using var tx = await db.BeginTransactionAsync(IsolationLevel.RepeatableRead, ct);
+        List<ChangeRow> rows = [.. await db.QueryAsync<ChangeRow>(new CommandDefinition(
+            ChangesSql, new { Txid = position.TxidText, Seq = position.Sequence, Limit = take }, tx, cancellationToken: ct))];
+        var next = rows.Count > 0 ? Position(rows[^1]) : position;
+        if (rows.Count < take
+            && await db.QuerySingleOrDefaultAsync<PositionRow>(new CommandDefinition(LastSettledSql, Parameters(next), tx, cancellationToken: ct)) is { } last)
+        {
+            next = Position(last);
+        }
+
+        await tx.CommitAsync(ct);
+        return (rows, next);
     }
 
     private static ChangeFeedPosition Position(ChangeRow row) => new(ulong.Parse(row.Txid, CultureInfo.InvariantCulture), row.Seq);
@@ -203,12 +214,9 @@ public static class ChangesApi
             deleted ? null : new TherapyDocument(row.Document));
     }
 
-    // xid8 has no Npgsql mapping: positions travel as text and are cast in SQL.
-    private static string Txid(ChangeFeedPosition position) => position.TransactionId.ToString(CultureInfo.InvariantCulture);
-
-    private static object Parameters(ChangeFeedPosition position) => new { Txid = Txid(position), Seq = position.Sequence };
+    private static object Parameters(ChangeFeedPosition position) => new { Txid = position.TxidText, Seq = position.Sequence };
 
     private sealed record PositionRow(string Txid, long Seq);
 
-    private sealed record ChangeRow(string Txid, long Seq, Guid TherapyId, int Version, string Kind, DateTime ChangedAt, string Document);
+    internal sealed record ChangeRow(string Txid, long Seq, Guid TherapyId, int Version, string Kind, DateTime ChangedAt, string Document);
 }
