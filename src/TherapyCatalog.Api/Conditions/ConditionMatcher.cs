@@ -48,6 +48,13 @@ public static partial class ConditionMatcher
     /// </summary>
     public const string QualifierPattern = "^([a-z]|[0-9]+|x{0,3}(ix|iv|v?i{0,3}))$";
 
+    /// <summary>
+    /// What separates the words of a text: a run of characters that are not letters or digits.
+    /// The same as <c>[^[:alnum:]]+</c> (PostgreSQL's <c>\w</c> is <c>[[:alnum:]_]</c>), written
+    /// without a colon so that pgbench can replay the statements prepared (it reads <c>:name</c> as a variable).
+    /// </summary>
+    public const string WordSeparator = @"(\W|_)+";
+
     /// <summary>Run first in the transaction: the trigram threshold the <c>%</c> operator (and its index) uses.</summary>
     public const string PrepareSql = $"SELECT set_config('pg_trgm.similarity_threshold', '{CorrectionThreshold}', true)";
 
@@ -63,7 +70,7 @@ public static partial class ConditionMatcher
         condition_query_word AS (
             SELECT q.source, w.word, w.ordinal
             FROM condition_query q
-            CROSS JOIN LATERAL regexp_split_to_table(q.text, '[^[:alnum:]]+') WITH ORDINALITY AS w(word, ordinal)
+            CROSS JOIN LATERAL regexp_split_to_table(q.text, '{{WordSeparator}}') WITH ORDINALITY AS w(word, ordinal)
             WHERE w.word <> ''
         ),
         -- The qualifiers of each query, as a tsquery every matching term must also satisfy.
@@ -162,9 +169,9 @@ public static partial class ConditionMatcher
     /// Condition names close to a query that matched nothing ("did you mean"), best first.
     /// Looser than the matcher: a suggestion is only offered, never applied.
     /// </summary>
-    public const string SuggestionsSql = """
+    public const string SuggestionsSql = $$"""
         WITH query_word AS (
-            SELECT w.word FROM regexp_split_to_table(@Text, '[^[:alnum:]]+') AS w(word) WHERE w.word <> ''
+            SELECT w.word FROM regexp_split_to_table(@Text, '{{WordSeparator}}') AS w(word) WHERE w.word <> ''
         ),
         candidate AS (
             SELECT ct.condition_id, ct.term_lower, similarity(ct.term_lower, @Text) AS score
@@ -180,7 +187,7 @@ public static partial class ConditionMatcher
             WHERE NOT EXISTS (
                 SELECT 1 FROM query_word q
                 WHERE NOT EXISTS (
-                    SELECT 1 FROM regexp_split_to_table(k.term_lower, '[^[:alnum:]]+') AS tw(word)
+                    SELECT 1 FROM regexp_split_to_table(k.term_lower, '{{WordSeparator}}') AS tw(word)
                     WHERE similarity(tw.word, q.word) >= 0.3))
             GROUP BY k.condition_id
         ) AS s
