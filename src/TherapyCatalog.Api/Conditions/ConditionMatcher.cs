@@ -1,6 +1,5 @@
 using System.Text;
 using System.Text.RegularExpressions;
-using Dapper;
 using Npgsql;
 using TherapyCatalog.Api.Infrastructure;
 
@@ -55,8 +54,19 @@ public static partial class ConditionMatcher
     /// </summary>
     public const string WordSeparator = @"(\W|_)+";
 
-    /// <summary>Run first in the transaction: the trigram threshold the <c>%</c> operator (and its index) uses.</summary>
-    public const string PrepareSql = $"SELECT set_config('pg_trgm.similarity_threshold', '{CorrectionThreshold}', true)";
+    /// <summary>
+    /// Around the match, in the same command. The trigram threshold the <c>%</c> operator (and its
+    /// index) uses, for this transaction. And the match's generic plan: its tables are the
+    /// condition vocabulary, whose plan does not depend on what was typed, and planning it took as
+    /// long as running it (about 1 ms); the query that follows plans with its values again.
+    /// </summary>
+    private const string PrepareSql = $"""
+        SET LOCAL pg_trgm.similarity_threshold = {CorrectionThreshold};
+        SET LOCAL plan_cache_mode = force_generic_plan;
+
+        """;
+
+    private const string AfterMatchSql = ";\nSET LOCAL plan_cache_mode TO DEFAULT";
 
     /// <summary>
     /// CTEs for a <c>WITH RECURSIVE</c> list; parameters <c>@QuerySources</c>, <c>@QueryTexts</c>,
@@ -80,7 +90,8 @@ public static partial class ConditionMatcher
             WHERE q.word ~ '{{QualifierPattern}}'
             GROUP BY q.source
         ),
-        condition_corrected AS (
+        -- Materialized: its columns are computed once (inlined, each use of them would look every word up again).
+        condition_corrected AS MATERIALIZED (
             SELECT q.source,
                    string_agg(q.word, ' ' ORDER BY q.ordinal) AS original,
                    string_agg(coalesce(
@@ -148,28 +159,30 @@ public static partial class ConditionMatcher
 
     /// <summary>The conditions each query means, best match per condition, in the caller's snapshot.</summary>
     public static async Task<IReadOnlyList<ConditionMatch>> MatchAsync(
-        NpgsqlConnection db, NpgsqlTransaction tx, IReadOnlyList<(string Source, ConditionQuery Query)> queries, CancellationToken ct)
+        CatalogSnapshot snapshot, IReadOnlyList<(string Source, ConditionQuery Query)> queries, CancellationToken ct)
     {
         if (queries.Count == 0)
         {
             return [];
         }
 
-        await db.ExecuteAsync(new CommandDefinition(PrepareSql, transaction: tx, cancellationToken: ct));
         var parameters = new
         {
             QuerySources = queries.Select(q => q.Source).ToArray(),
             QueryTexts = queries.Select(q => q.Query.Text).ToArray(),
             QueryCodes = queries.Select(q => q.Query.Code).ToArray(),
         };
-        return [.. await db.QueryAsync<ConditionMatch>(new CommandDefinition(MatchSql, parameters, tx, cancellationToken: ct))];
+        return await snapshot.QueryAsync<ConditionMatch>(PrepareSql + MatchSql + AfterMatchSql, parameters, ct);
     }
 
     /// <summary>
-    /// Condition names close to a query that matched nothing ("did you mean"), best first.
-    /// Looser than the matcher: a suggestion is only offered, never applied.
+    /// "Did you mean": condition names close to a query that matched nothing, best first, at most five.
+    /// Looser than the matcher: a suggestion is only offered, never applied. The snapshot's last query.
     /// </summary>
-    public const string SuggestionsSql = $$"""
+    public static async Task<IReadOnlyList<string>> SuggestAsync(CatalogSnapshot snapshot, string text, CancellationToken ct) =>
+        await snapshot.QueryAsync<string>(PrepareSuggestionsSql + SuggestionsSql, new { Text = text }, ct, last: true);
+
+    private const string SuggestionsSql = $$"""
         WITH query_word AS (
             SELECT w.word FROM regexp_split_to_table(@Text, '{{WordSeparator}}') AS w(word) WHERE w.word <> ''
         ),
@@ -196,9 +209,16 @@ public static partial class ConditionMatcher
         LIMIT 5
         """;
 
-    /// <summary>The thresholds of <see cref="SuggestionsSql"/>, set in the same transaction before it runs.</summary>
-    public const string PrepareSuggestionsSql = """
-        SELECT set_config('pg_trgm.similarity_threshold', '0.3', true)
+    /// <summary>
+    /// In front of <see cref="SuggestionsSql"/>, in the same command (the transaction's last): its
+    /// threshold; the trigram index, which the planner passes over for a table as small as the
+    /// vocabulary although comparing the trigrams of every term costs more than the index; and a generic plan.
+    /// </summary>
+    private const string PrepareSuggestionsSql = """
+        SET LOCAL pg_trgm.similarity_threshold = 0.3;
+        SET LOCAL enable_seqscan = off;
+        SET LOCAL plan_cache_mode = force_generic_plan;
+
         """;
 
     /// <summary>

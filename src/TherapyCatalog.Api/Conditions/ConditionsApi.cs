@@ -105,9 +105,16 @@ public static class ConditionsApi
         LIMIT @Limit
         """;
 
+    // In front of the query, in the same command, for this transaction: the trigram thresholds; the
+    // trigram index (the planner rates a comparison of trigrams as cheap as one of integers, so it
+    // reads 577 terms and compares each five ways, 2.6 ms, where the index finds them in 0.4 ms);
+    // and a generic plan: the vocabulary's plan does not depend on what was typed.
     private const string PrepareSql = """
-        SELECT set_config('pg_trgm.similarity_threshold', '0.4', true),
-               set_config('pg_trgm.word_similarity_threshold', '0.5', true)
+        SET LOCAL pg_trgm.similarity_threshold = 0.4;
+        SET LOCAL pg_trgm.word_similarity_threshold = 0.5;
+        SET LOCAL enable_seqscan = off;
+        SET LOCAL plan_cache_mode = force_generic_plan;
+
         """;
 
     // A class, not a record: Dapper reports text[] as System.Array, which no record constructor takes.
@@ -146,18 +153,17 @@ public static class ConditionsApi
         List<ConditionRow> rows;
         await using (var db = await dataSource.OpenConnectionAsync(ct))
         {
-            await using var tx = await CatalogSnapshot.BeginAsync(db, http.Response, cursors, ct);
+            var snapshot = CatalogSnapshot.Begin(db, http.Response, cursors);
             if (query is null)
             {
-                rows = [.. await db.QueryAsync<ConditionRow>(new CommandDefinition(
-                    AllSql.Replace("{activeTherapyCount}", ActiveTherapyCountSql, StringComparison.Ordinal).Replace("{parents}", ParentsSql, StringComparison.Ordinal), new { Limit = take }, tx, cancellationToken: ct))];
+                rows = await snapshot.QueryAsync<ConditionRow>(
+                    AllSql.Replace("{activeTherapyCount}", ActiveTherapyCountSql, StringComparison.Ordinal).Replace("{parents}", ParentsSql, StringComparison.Ordinal), new { Limit = take }, ct, last: true);
             }
             else
             {
-                await db.ExecuteAsync(new CommandDefinition(PrepareSql, transaction: tx, cancellationToken: ct));
                 var like = CatalogDatabase.EscapeLike(query.Text);
-                rows = [.. await db.QueryAsync<ConditionRow>(new CommandDefinition(
-                    AutocompleteSql.Replace("{activeTherapyCount}", ActiveTherapyCountSql, StringComparison.Ordinal).Replace("{parents}", ParentsSql, StringComparison.Ordinal),
+                rows = await snapshot.QueryAsync<ConditionRow>(
+                    PrepareSql + AutocompleteSql.Replace("{activeTherapyCount}", ActiveTherapyCountSql, StringComparison.Ordinal).Replace("{parents}", ParentsSql, StringComparison.Ordinal),
                     new
                     {
                         query.Text,
@@ -166,10 +172,8 @@ public static class ConditionsApi
                         WordPrefix = "% " + like + "%",
                         HyphenPrefix = "%-" + like + "%",
                         Limit = take,
-                    }, tx, cancellationToken: ct))];
+                    }, ct, last: true);
             }
-
-            await tx.CommitAsync(ct);
         }
 
         return TypedResults.Ok(new ConditionList([.. rows.Select(r => r.ToItem())]));

@@ -180,14 +180,14 @@ public static class FhirSearch
         long total;
         await using (var db = await dataSource.OpenConnectionAsync(ct))
         {
-            await using var tx = await CatalogSnapshot.BeginAsync(db, http.Response, cursors, ct);
+            var snapshot = CatalogSnapshot.Begin(db, http.Response, cursors);
             foreach (var (n, queries) in conditionQueries)
             {
-                var matches = await ConditionMatcher.MatchAsync(db, tx, [.. queries.Select(q => ("condition", q))], ct);
+                var matches = await ConditionMatcher.MatchAsync(snapshot, [.. queries.Select(q => ("condition", q))], ct);
                 parameters.Add($"Conditions{n}", matches.Select(m => m.ConditionId).Distinct().ToArray());
             }
 
-            total = await db.ExecuteScalarAsync<long>(new CommandDefinition(CountSql.Replace("{where}", filter, StringComparison.Ordinal), parameters, tx, cancellationToken: ct));
+            total = (await snapshot.QueryAsync<long>(CountSql.Replace("{where}", filter, StringComparison.Ordinal), parameters, ct, last: summaryCount)).Single();
             if (!summaryCount)
             {
                 parameters.Add("Take", count + 1);
@@ -198,10 +198,8 @@ public static class FhirSearch
                 }
 
                 var text = SelectSql.Replace("{where}", filter, StringComparison.Ordinal).Replace("{after}", after is null ? "" : AfterSql, StringComparison.Ordinal);
-                rows = [.. await db.QueryAsync<Row>(new CommandDefinition(text, parameters, tx, cancellationToken: ct))];
+                rows = await snapshot.QueryAsync<Row>(text, parameters, ct, last: true);
             }
-
-            await tx.CommitAsync(ct);
         }
 
         var publicBase = options.Value.PublicBaseUrl;

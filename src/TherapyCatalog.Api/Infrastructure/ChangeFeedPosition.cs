@@ -1,6 +1,4 @@
 using System.Globalization;
-using Dapper;
-using Npgsql;
 
 namespace TherapyCatalog.Api.Infrastructure;
 
@@ -27,12 +25,11 @@ public readonly record struct ChangeFeedPosition(ulong TransactionId, long Seque
         LIMIT 1
         """;
 
-    public static async Task<ChangeFeedPosition> CurrentAsync(NpgsqlConnection db, NpgsqlTransaction? tx, CancellationToken ct)
-    {
-        var row = await db.QuerySingleOrDefaultAsync<(decimal TransactionId, long Sequence)?>(
-            new CommandDefinition(CurrentSql, transaction: tx, cancellationToken: ct));
-        return row is { } r ? new ChangeFeedPosition((ulong)r.TransactionId, r.Sequence) : Start;
-    }
+    /// <summary>A row of <see cref="CurrentSql"/>.</summary>
+    public sealed record Row(decimal TransactionId, long Sequence);
+
+    /// <summary>The position a row of <see cref="CurrentSql"/> names; the start of the feed when there was none.</summary>
+    public static ChangeFeedPosition From(Row? row) => row is null ? Start : new((ulong)row.TransactionId, row.Sequence);
 
     /// <summary>The transaction id as SQL parameters carry it: xid8 has no Npgsql mapping, so it travels as text and is cast in SQL.</summary>
     public string TxidText => TransactionId.ToString(CultureInfo.InvariantCulture);

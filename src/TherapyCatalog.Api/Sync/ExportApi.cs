@@ -62,7 +62,8 @@ public static class ExportApi
         Stream body, HttpResponse response, bool csv, bool gzip, NpgsqlDataSource dataSource, OpaqueCursor cursors, CancellationToken ct)
     {
         await using var db = await dataSource.OpenConnectionAsync(ct);
-        await using var tx = await CatalogSnapshot.BeginAsync(db, response, cursors, ct);
+        var snapshot = CatalogSnapshot.Begin(db, response, cursors);
+        await snapshot.OpenAsync(ct);
         response.Headers.CacheControl = "no-store";
         response.Headers.Vary = HeaderNames.AcceptEncoding;
         if (gzip)
@@ -70,7 +71,7 @@ public static class ExportApi
             response.Headers.ContentEncoding = "gzip";
         }
 
-        await using var command = new NpgsqlCommand(DocumentsSql, db, tx);
+        await using var command = new NpgsqlCommand(DocumentsSql, db);
         // No command timeout: an export runs as long as the client keeps reading; a client that goes
         // away cancels it through the request's token.
         command.CommandTimeout = 0;
@@ -93,7 +94,7 @@ public static class ExportApi
             }
         }
 
-        await tx.CommitAsync(ct);
+        await snapshot.CommitAsync(ct);
     }
 
     private static async Task WriteRowsAsync(NpgsqlDataReader reader, ExportBuffer output, bool csv, CancellationToken ct)

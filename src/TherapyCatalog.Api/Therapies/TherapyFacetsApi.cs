@@ -71,13 +71,12 @@ public static class TherapyFacetsApi
         List<FacetRow> rows;
         await using (var db = await dataSource.OpenConnectionAsync(ct))
         {
-            await using var tx = await CatalogSnapshot.BeginAsync(db, http.Response, cursors, ct);
-            var matches = await Conditions.ConditionMatcher.MatchAsync(db, tx, filter.MatcherQueries, ct);
+            var snapshot = CatalogSnapshot.Begin(db, http.Response, cursors);
+            var matches = await Conditions.ConditionMatcher.MatchAsync(snapshot, filter.MatcherQueries, ct);
             var sql = FilteredTherapies.For(filter, matches);
             var text = (sql.With.Length == 0 ? "WITH " : sql.With.TrimEnd() + ",\n")
                        + FacetsSql.Replace("{from}", sql.From, StringComparison.Ordinal).Replace("{where}", sql.Where, StringComparison.Ordinal);
-            rows = [.. await db.QueryAsync<FacetRow>(new CommandDefinition(text, sql.Parameters, tx, cancellationToken: ct))];
-            await tx.CommitAsync(ct);
+            rows = await snapshot.QueryAsync<FacetRow>(text, sql.Parameters, ct, last: true);
         }
 
         return TypedResults.Ok(new TherapyFacets(

@@ -121,21 +121,21 @@ public static class TherapyListApi
         IReadOnlyList<string>? suggestions = null;
         await using (var db = await dataSource.OpenConnectionAsync(ct))
         {
-            await using var tx = await CatalogSnapshot.BeginAsync(db, http.Response, cursors, ct);
-            var matches = await ConditionMatcher.MatchAsync(db, tx, filter.MatcherQueries, ct);
+            var snapshot = CatalogSnapshot.Begin(db, http.Response, cursors);
+            var matches = await ConditionMatcher.MatchAsync(snapshot, filter.MatcherQueries, ct);
             var (text, parameters) = PageQuery(filter, matches, sortName, after, take);
-            rows = [.. await db.QueryAsync<Row>(new CommandDefinition(text, parameters, tx, cancellationToken: ct))];
-            // "Did you mean": only when the typed condition matched no condition at all (not when other filters emptied the list).
+            // "Did you mean": only when the typed condition matched no condition at all (not when other
+            // filters emptied the list). Otherwise the page is the snapshot's last query.
             var typedSource = filter.Condition is not null ? "condition" : "q";
-            if (rows.Count == 0 && after is null && (filter.Condition ?? filter.Q) is { } typed && !matches.Any(m => m.Source == typedSource))
+            var unmatched = after is null && (filter.Condition ?? filter.Q) is not null && !matches.Any(m => m.Source == typedSource);
+            rows = await snapshot.QueryAsync<Row>(text, parameters, ct, last: !unmatched);
+            if (unmatched && rows.Count == 0)
             {
-                await db.ExecuteAsync(new CommandDefinition(ConditionMatcher.PrepareSuggestionsSql, transaction: tx, cancellationToken: ct));
-                var close = (await db.QueryAsync<string>(new CommandDefinition(
-                    ConditionMatcher.SuggestionsSql, new { Text = typed.Text }, tx, cancellationToken: ct))).ToList();
+                var close = await ConditionMatcher.SuggestAsync(snapshot, (filter.Condition ?? filter.Q)!.Text, ct);
                 suggestions = close.Count > 0 ? close : null;
             }
 
-            await tx.CommitAsync(ct);
+            await snapshot.CommitAsync(ct);
         }
 
         var page = rows.Take(take).ToList();

@@ -1,7 +1,10 @@
+using System.Text;
 using System.Text.Json;
 using Dapper;
+using Microsoft.AspNetCore.Http;
 using Npgsql;
 using TherapyCatalog.Api.Conditions;
+using TherapyCatalog.Api.Infrastructure;
 using TherapyCatalog.Api.Therapies;
 using TherapyCatalog.Tests.Infrastructure;
 using Xunit.Abstractions;
@@ -110,15 +113,14 @@ public class SearchQueryPlanTests(ITestOutputHelper output)
         {
             var (name, request, sort) = ((string)row[0], (TherapyFilterRequest)row[1], (string)row[2]);
             var filter = TherapyFilter.From(request);
-            await using var tx = await db.BeginTransactionAsync();
-            var matches = await ConditionMatcher.MatchAsync(db, tx, filter.MatcherQueries, default);
+            var snapshot = CatalogSnapshot.Begin(db, new DefaultHttpContext().Response, new OpaqueCursor(Encoding.UTF8.GetBytes(OpaqueCursor.DevelopmentKey)));
+            var matches = await ConditionMatcher.MatchAsync(snapshot, filter.MatcherQueries, default);
             // "<sort> after <name>": a page after a cursor, keyset on (name, id).
             var after = sort.Contains(" after ", StringComparison.Ordinal)
                 ? new TherapyListApi.PagePosition("name", filter.Fingerprint(), 0, sort.Split(" after ")[1], "2010-01-01", Guid.Empty)
                 : null;
             var (sql, parameters) = TherapyListApi.PageQuery(filter, matches, sort.Split(' ')[0], after, 20);
-            var plan = await db.QuerySingleAsync<string>("EXPLAIN (FORMAT JSON) " + sql, parameters, tx);
-            await tx.RollbackAsync();
+            var plan = (await snapshot.QueryAsync<string>("EXPLAIN (FORMAT JSON) " + sql, parameters, default, last: true)).Single();
 
             var scans = new List<string>();
             Walk(JsonDocument.Parse(plan).RootElement[0].GetProperty("Plan"), scans);
