@@ -14,6 +14,7 @@ builder.Services.AddCatalogOptions(builder.Configuration, builder.Environment);
 builder.Services.ConfigureHttpJsonOptions(options => CatalogJson.Configure(options.SerializerOptions));
 builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddCatalogDatabase(builder.Configuration);
+builder.Services.AddDatabaseGate();
 builder.Services.AddSingleton(sp => OpaqueCursor.FromOptions(sp.GetRequiredService<IOptions<CatalogOptions>>().Value));
 builder.Services.AddCatalogProblemDetails();
 builder.Services.AddCatalogForwardedHeaders();

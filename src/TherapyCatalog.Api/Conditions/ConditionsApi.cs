@@ -40,6 +40,7 @@ public static class ConditionsApi
 
         group.MapGet("/", ListConditions)
             .CachedPerEpoch()
+            .WithDatabaseGate()
             .WithParameterDoc("q", "A condition as typed: a prefix of a name, synonym or word, an ICD-10 code or prefix, or a misspelt name.")
             .WithMetadata(Limits)
             .WithCatalogCursorHeader()

@@ -68,6 +68,12 @@ public sealed class CatalogOptions
         /// before it is answered 503 "busy"; Npgsql's <c>Timeout</c>, unless the connection string sets one.
         /// </summary>
         public int PoolWaitSeconds { get; set; } = CatalogDatabase.DefaultPoolWaitSeconds;
+
+        /// <summary>How many read requests use the database at once (<see cref="DatabaseGate"/>); unset: the read pool's Maximum Pool Size.</summary>
+        public int? Concurrency { get; set; }
+
+        /// <summary>How many more read requests may wait for their turn before the next is answered 503 "busy".</summary>
+        public int QueueLength { get; set; } = 256;
     }
 
     public sealed class MetricsOptions
@@ -97,6 +103,8 @@ public static class CatalogOptionsSetup
             .Validate(o => string.IsNullOrEmpty(o.CursorKey) || o.CursorKey.Length >= OpaqueCursor.MinKeyLength,
                 $"Catalog:CursorKey must be at least {OpaqueCursor.MinKeyLength} characters long.")
             .Validate(o => o.Database.PoolWaitSeconds is >= 1 and <= 300, "Catalog:Database:PoolWaitSeconds must be between 1 and 300.")
+            .Validate(o => o.Database.Concurrency is null or >= 1, "Catalog:Database:Concurrency must be at least 1.")
+            .Validate(o => o.Database.QueueLength >= 0, "Catalog:Database:QueueLength must not be negative.")
             .Validate(o => string.IsNullOrEmpty(o.BootstrapApiKey) || o.BootstrapApiKey.Length >= 16,
                 "Catalog:BootstrapApiKey must be at least 16 characters long.")
             .Validate(o => o.Cors.WriteOrigins.All(origin => Uri.TryCreate(origin, UriKind.Absolute, out var uri) && uri.AbsolutePath == "/"),

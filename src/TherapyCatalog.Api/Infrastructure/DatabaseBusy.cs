@@ -21,6 +21,11 @@ public static class DatabaseBusy
 
     public static bool IsBusy(Exception exception, ChangeSignal? signal)
     {
+        if (exception is DatabaseBusyException)
+        {
+            return true;
+        }
+
         if (TimedOut(exception) is not { } timeout)
         {
             return false;

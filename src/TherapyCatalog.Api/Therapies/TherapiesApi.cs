@@ -18,6 +18,7 @@ public static partial class TherapiesApi
 
         group.MapGet("/", TherapyListApi.ListTherapies)
             .CachedPerEpoch()
+            .WithDatabaseGate()
             .WithFilterDocs()
             .WithParameterDoc("sort", values: TherapyListApi.Sorts)
             .WithParameterDoc("cursor", "The `nextCursor` of the previous page, as given (opaque and tamper-evident; the same filters and sort must be sent).")
@@ -106,6 +107,7 @@ public static partial class TherapiesApi
 
         app.MapGet("/v1/facets", TherapyFacetsApi.GetFacets)
             .CachedPerEpoch()
+            .WithDatabaseGate()
             .WithFilterDocs()
             .WithCatalogCursorHeader()
             .WithTags("Therapies")
