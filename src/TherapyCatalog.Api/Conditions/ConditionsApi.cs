@@ -30,9 +30,9 @@ public static class ConditionsApi
 {
     public static readonly PageLimits Limits = new(Default: 10, Max: 100);
 
-    /// <summary>The conditions feature's services: its data files.</summary>
+    /// <summary>The conditions feature's services: its data files, and the matches kept per epoch.</summary>
     public static IServiceCollection AddConditions(this IServiceCollection services) =>
-        services.AddSingleton<ICatalogDataSet, ConditionData>();
+        services.AddSingleton<ICatalogDataSet, ConditionData>().AddSingleton<ConditionMatchCache>();
 
     public static RouteGroupBuilder MapConditions(this IEndpointRouteBuilder app)
     {

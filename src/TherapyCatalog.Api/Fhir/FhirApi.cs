@@ -3,6 +3,7 @@ using System.Text.Json;
 using Dapper;
 using Microsoft.Extensions.Options;
 using Npgsql;
+using TherapyCatalog.Api.Conditions;
 using TherapyCatalog.Api.Infrastructure;
 using TherapyCatalog.Api.Therapies;
 using M = Hl7.Fhir.Model;
@@ -74,7 +75,7 @@ public static class FhirApi
         return segments switch
         {
             ["metadata"] => FhirResponses.Resource(FhirCapabilities.Statement()),
-            ["MedicationKnowledge"] => await FhirSearch.Search(Reads(), cursors, options, http, ct),
+            ["MedicationKnowledge"] => await FhirSearch.Search(Reads(), services.GetRequiredService<ConditionMatchCache>(), cursors, options, http, ct),
             ["MedicationKnowledge", "_history"] => await FhirHistory.History(services.GetRequiredService<NpgsqlDataSource>(), cursors, options, http, ct),
             ["MedicationKnowledge", var id] => await Read(id, Reads(), http, ct),
             ["CodeSystem", var id] => FhirTerms.All.FirstOrDefault(s => s.Id == id) is { } system

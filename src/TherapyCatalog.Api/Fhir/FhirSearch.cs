@@ -59,7 +59,7 @@ public static class FhirSearch
     private sealed record Position(string Name, Guid Id);
 
     public static async Task<IResult> Search(
-        NpgsqlDataSource dataSource, OpaqueCursor cursors, IOptions<CatalogOptions> options,
+        NpgsqlDataSource dataSource, ConditionMatchCache matcher, OpaqueCursor cursors, IOptions<CatalogOptions> options,
         HttpContext http, CancellationToken ct)
     {
         var request = http.Request;
@@ -183,7 +183,7 @@ public static class FhirSearch
             var snapshot = CatalogSnapshot.Begin(db, http.Response, cursors);
             foreach (var (n, queries) in conditionQueries)
             {
-                var matches = await ConditionMatcher.MatchAsync(snapshot, [.. queries.Select(q => ("condition", q))], ct);
+                var matches = await matcher.MatchAsync(snapshot, [.. queries.Select(q => ("condition", q))], ct);
                 parameters.Add($"Conditions{n}", matches.Select(m => m.ConditionId).Distinct().ToArray());
             }
 

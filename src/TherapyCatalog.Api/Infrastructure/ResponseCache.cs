@@ -39,6 +39,14 @@ public static class ResponseCache
 
     public static IApplicationBuilder UseCatalogResponseCache(this IApplicationBuilder app) => app.UseOutputCache();
 
+    /// <summary>
+    /// Whether answers are kept per epoch (here, and the condition matches): not when switched off,
+    /// nor with read replicas, which may return a version older than a notification already received.
+    /// </summary>
+    public static bool IsEnabled(CatalogOptions options, IConfiguration configuration) =>
+        options.ResponseCache.Enabled
+        && string.IsNullOrWhiteSpace(configuration.GetConnectionString(CatalogDatabase.ReadConnectionStringName));
+
     /// <summary>Answers of this endpoint may come from the response cache.</summary>
     public static TBuilder CachedPerEpoch<TBuilder>(this TBuilder builder)
         where TBuilder : IEndpointConventionBuilder => builder.CacheOutput(Policy);
@@ -56,9 +64,7 @@ public static class ResponseCache
         private static readonly object EpochItem = new();
         private long _lastEpoch = -1;
 
-        private readonly bool _enabled =
-            options.Value.ResponseCache.Enabled
-            && string.IsNullOrWhiteSpace(configuration.GetConnectionString(CatalogDatabase.ReadConnectionStringName));
+        private readonly bool _enabled = IsEnabled(options.Value, configuration);
 
         public ValueTask CacheRequestAsync(OutputCacheContext context, CancellationToken cancellationToken)
         {

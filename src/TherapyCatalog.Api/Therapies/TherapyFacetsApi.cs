@@ -59,7 +59,7 @@ public static class TherapyFacetsApi
     private sealed record FacetRow(string Facet, string Value, int Count);
 
     public static async Task<Results<Ok<TherapyFacets>, ValidationProblem>> GetFacets(
-        [AsParameters] TherapyFilterRequest request, [FromKeyedServices(CatalogDatabase.Reads)] NpgsqlDataSource dataSource, OpaqueCursor cursors, HttpContext http, CancellationToken ct)
+        [AsParameters] TherapyFilterRequest request, [FromKeyedServices(CatalogDatabase.Reads)] NpgsqlDataSource dataSource, Conditions.ConditionMatchCache matcher, OpaqueCursor cursors, HttpContext http, CancellationToken ct)
     {
         var validation = Validator.Validate(request);
         if (!validation.IsValid)
@@ -72,7 +72,7 @@ public static class TherapyFacetsApi
         await using (var db = await dataSource.OpenConnectionAsync(ct))
         {
             var snapshot = CatalogSnapshot.Begin(db, http.Response, cursors);
-            var matches = await Conditions.ConditionMatcher.MatchAsync(snapshot, filter.MatcherQueries, ct);
+            var matches = await matcher.MatchAsync(snapshot, filter.MatcherQueries, ct);
             var sql = FilteredTherapies.For(filter, matches);
             var text = (sql.With.Length == 0 ? "WITH " : sql.With.TrimEnd() + ",\n")
                        + FacetsSql.Replace("{from}", sql.From, StringComparison.Ordinal).Replace("{where}", sql.Where, StringComparison.Ordinal);

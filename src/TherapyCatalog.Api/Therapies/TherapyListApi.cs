@@ -81,7 +81,7 @@ public static class TherapyListApi
 
     public static async Task<Results<Ok<TherapyPage>, ValidationProblem>> ListTherapies(
         [AsParameters] TherapyFilterRequest request, string? sort, string? limit, string? cursor,
-        [FromKeyedServices(CatalogDatabase.Reads)] NpgsqlDataSource dataSource, OpaqueCursor cursors, IOptions<CatalogOptions> options, HttpContext http, CancellationToken ct)
+        [FromKeyedServices(CatalogDatabase.Reads)] NpgsqlDataSource dataSource, ConditionMatchCache matcher, OpaqueCursor cursors, IOptions<CatalogOptions> options, HttpContext http, CancellationToken ct)
     {
         var errors = Validator.Validate(request).ToDictionary();
         var take = Limits.Take(limit, errors);
@@ -122,7 +122,7 @@ public static class TherapyListApi
         await using (var db = await dataSource.OpenConnectionAsync(ct))
         {
             var snapshot = CatalogSnapshot.Begin(db, http.Response, cursors);
-            var matches = await ConditionMatcher.MatchAsync(snapshot, filter.MatcherQueries, ct);
+            var matches = await matcher.MatchAsync(snapshot, filter.MatcherQueries, ct);
             var (text, parameters) = PageQuery(filter, matches, sortName, after, take);
             // "Did you mean": only when the typed condition matched no condition at all (not when other
             // filters emptied the list). Otherwise the page is the snapshot's last query.
