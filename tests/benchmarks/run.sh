@@ -302,6 +302,17 @@ load_measure=$(cut -d' ' -f1-3 /proc/loadavg)
 echo "== measuring ($duration s per cell; load average $(cut -d' ' -f1-3 /proc/loadavg))"
 for c in "${connections[@]}"; do
   t=$(( c < 2 ? 1 : 2 ))
+  if [[ -z "$only" ]]; then
+    rows+=("$(run_wrk "(a) API list condition=lymphoma" "$c" "$t" get.lua "$api$list_path")")
+    rows+=("$(run_wrk "(a) HTTP floor (same bytes from memory)" "$c" "$t" get.lua "http://127.0.0.1:$floor_port$list_path")")
+    rows+=("$(run_pgbench "(a) DB floor (pgbench, same SQL)" simple 0 "$c" -f "$work/db-floor-a.sql")")
+    rows+=("$(run_wrk "(a) API list, response cache off" "$c" "$t" get.lua "http://127.0.0.1:$uncached_port$list_path")")
+    rows+=("$(run_wrk "(b) API get by slug, 200" "$c" "$t" get.lua "$api$get_path")")
+    rows+=("$(run_wrk "(b) API get by slug, If-None-Match: 304" "$c" "$t" if-none-match.lua "$api$get_path" BENCH_ETAG="$etag")")
+    rows+=("$(run_wrk "(b) HTTP floor, If-None-Match: 304" "$c" "$t" if-none-match.lua "http://127.0.0.1:$floor_port$get_path" BENCH_ETAG="${floor_etag:-\"floor\"}")")
+    rows+=("$(run_pgbench "(b) DB floor (pgbench, same SQL)" simple 0 "$c" -f "$work/db-floor-b.sql")")
+    rows+=("$(run_wrk "(c) API changes, limit=100, $pages pages in turn" "$c" "$t" changes.lua "$api" BENCH_CURSORS="$work/cursors.txt")")
+  fi
   # the same load for f_warm seconds first, not counted: the pool's new connections, like pgbench's,
   # start with cold caches and unprepared statements
   if (( f_warm > 0 )); then duration=$f_warm run_wrk_list "(f) warm-up" "$c" "$t" "$api" >/dev/null; fi
@@ -311,16 +322,6 @@ for c in "${connections[@]}"; do
   if (( literal_floor )); then
     rows+=("$(run_pgbench "(f) DB floor, a script per request, values written in" prepared "$f_warm" "$c" "${f_literal_scripts[@]}")")
   fi
-  [[ -n "$only" ]] && continue
-  rows+=("$(run_wrk "(a) API list condition=lymphoma" "$c" "$t" get.lua "$api$list_path")")
-  rows+=("$(run_wrk "(a) HTTP floor (same bytes from memory)" "$c" "$t" get.lua "http://127.0.0.1:$floor_port$list_path")")
-  rows+=("$(run_pgbench "(a) DB floor (pgbench, same SQL)" simple 0 "$c" -f "$work/db-floor-a.sql")")
-  rows+=("$(run_wrk "(a) API list, response cache off" "$c" "$t" get.lua "http://127.0.0.1:$uncached_port$list_path")")
-  rows+=("$(run_wrk "(b) API get by slug, 200" "$c" "$t" get.lua "$api$get_path")")
-  rows+=("$(run_wrk "(b) API get by slug, If-None-Match: 304" "$c" "$t" if-none-match.lua "$api$get_path" BENCH_ETAG="$etag")")
-  rows+=("$(run_wrk "(b) HTTP floor, If-None-Match: 304" "$c" "$t" if-none-match.lua "http://127.0.0.1:$floor_port$get_path" BENCH_ETAG="${floor_etag:-\"floor\"}")")
-  rows+=("$(run_pgbench "(b) DB floor (pgbench, same SQL)" simple 0 "$c" -f "$work/db-floor-b.sql")")
-  rows+=("$(run_wrk "(c) API changes, limit=100, $pages pages in turn" "$c" "$t" changes.lua "$api" BENCH_CURSORS="$work/cursors.txt")")
 done
 copy_per_s=0
 if [[ -z "$only" ]]; then
