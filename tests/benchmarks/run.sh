@@ -5,7 +5,7 @@
 #   tests/benchmarks/run.sh            10 s per cell, connections 1, 16, 64
 #   tests/benchmarks/run.sh --quick    3 s per cell: a smoke run
 #   BENCH_ONLY=f tests/benchmarks/run.sh   only (f) and its two floors (with BENCH_CONNECTIONS=64 and
-#                                      BENCH_SECONDS=10: about a minute and a half)
+#                                      BENCH_SECONDS=10: about a minute, build and database included)
 #
 # It makes a private PostgreSQL cluster (db/local-postgres.sh, BENCH_DIR/postgres), a fresh
 # database with the catalog plus BENCH_SYNTHETIC (10,000) synthetic therapies (so the change feed
