@@ -11,7 +11,17 @@
 # BENCH_SECONDS (10) each: (a) condition=lymphoma, the first page by name, a deep keyset page (the
 # page after row 199,900, i.e. the 10,000th page of 20, or the last full page of a smaller
 # catalog, reached by walking the cursors) and the unfiltered facets. Cost = p50 latency, with
-# the API's response cache off.
+# the API's response cache off. Then (f), distinct searches: run.sh's workload (f), the same path
+# file (distinct-searches.py from the data files' conditions, which every scale database holds: the
+# migration loads the catalog; checksum printed), each path requested once, at 1 connection (p50 =
+# the cost per search) and at BENCH_F_CONNECTIONS (64), each cell after BENCH_F_WARMUP (5) s of the
+# same load, not counted. Those searches reach the catalog's therapies only, at every size, past
+# 20,020 synthetic conditions and the size's synthetic therapies and indications. The synthetic
+# conditions themselves make a poor vocabulary: they all share the words "synthoma", "synthetic"
+# and "disorder", so nearly every search built from them is a fuzzy match over thousands of
+# conditions (at 1k therapies: p50 57 ms at 1 connection, 10.7 req/s); BENCH_F_VOCABULARY=database
+# builds the paths from the database's conditions all the same. BENCH_ONLY=f measures (f) alone
+# (no deep-page walk).
 # Export throughput and memory come from export-1m.sh (realistic 3.6 kB documents) at each size.
 # Appends a Markdown table to tests/benchmarks/results/scale.md.
 set -euo pipefail
@@ -25,6 +35,9 @@ sizes=("$@")
 duration=${BENCH_SECONDS:-10}
 bench_dir=${BENCH_DIR:-/tmp/therapy-catalog-bench-scale}
 api_port=${BENCH_API_PORT:-5121}
+only=${BENCH_ONLY:-}
+f_connections=${BENCH_F_CONNECTIONS:-64}
+f_warm=${BENCH_F_WARMUP:-5}
 export CATALOG_PG_DIR=$bench_dir/postgres CATALOG_PG_FAST=1
 command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
 mkdir -p "$bench_dir" "$kit/results"
@@ -52,10 +65,28 @@ measure() { # label target [wrk args]
     "$(awk -v x="$p50" 'BEGIN { print x / 1000 }')" "$(awk -v x="$p99" 'BEGIN { print x / 1000 }')" "$((errors + socket))"
 }
 
+# measure_f <label> <connections>: wrk/url-list.lua over $paths from the offset in $bench_dir/f-offset.
+measure_f() {
+  local label=$1 conns=$2 threads line offset
+  threads=$(( conns < 2 ? 1 : 2 ))
+  offset=$(cat "$bench_dir/f-offset")
+  line=$(cd "$kit/wrk" && BENCH_PATHS="$paths" BENCH_OFFSET="$offset" BENCH_THREADS="$threads" \
+    wrk -t"$threads" -c"$conns" -d"${f_duration:-$duration}s" --timeout 60s --latency -s url-list.lua "$api" | grep -E '^(BENCH|URLLIST) ')
+  read -r _ requests micros p50 p99 errors socket <<<"$(grep '^BENCH ' <<<"$line")"
+  read -r _ next repeats non2xx _ <<<"$(grep '^URLLIST ' <<<"$line")"
+  echo "$next" >"$bench_dir/f-offset"
+  (( repeats == 0 )) || echo "   (f) ran out of paths at line $next: $repeats requested twice (BENCH_DISTINCT)" >&2
+  (( errors > non2xx )) && non2xx=$errors
+  printf '| %s | %s | %s | %.2f | %.2f | %s |\n' "$n" "$label" "$(awk -v r="$requests" -v d="$micros" 'BEGIN { printf "%.1f", r / (d / 1e6) }')" \
+    "$(awk -v x="$p50" 'BEGIN { print x / 1000 }')" "$(awk -v x="$p99" 'BEGIN { print x / 1000 }')" "$((non2xx + socket + repeats))"
+  echo "$p50" >"$bench_dir/f-p50-$n-$conns"
+}
+
 table=$kit/results/scale.md
+rm -f "$bench_dir"/f-p50-*
 {
   echo
-  echo "Scale run $(date -u '+%Y-%m-%d %H:%M UTC'), ${duration} s per cell, 1 connection, $(nproc) shared cores."
+  echo "Scale run $(date -u '+%Y-%m-%d %H:%M UTC'), ${duration} s per cell, 1 connection unless said, $(nproc) shared cores (load average $(cut -d' ' -f1-3 /proc/loadavg))."
   echo
   echo "| therapies | request | req/s | p50 ms | p99 ms | errors |"
   echo "|---:|---|---:|---:|---:|---:|"
@@ -88,6 +119,19 @@ for n in "${sizes[@]}"; do
   api=http://127.0.0.1:$api_port
   for _ in $(seq 1 120); do curl -fs -o /dev/null "$api/health/live" && break; sleep 0.25; done
 
+  # (f)'s paths from this database's conditions (or the data files').
+  if [[ "${BENCH_F_VOCABULARY:-data}" == database ]]; then
+    vocabulary=$bench_dir/conditions-$n.json vocabulary_label="the database's"
+    pg -d "$database" -tAc "SELECT json_agg(json_build_object('name', name, 'synonyms', synonyms, 'icd10', icd10) ORDER BY id) FROM conditions" >"$vocabulary"
+  else
+    vocabulary=$repo/db/data/conditions vocabulary_label="data files'"
+  fi
+  paths=$bench_dir/paths-$n.txt
+  python3 "$kit/distinct-searches.py" --conditions "$vocabulary" --count "${BENCH_DISTINCT:-60000}" >"$paths"
+  echo 0 >"$bench_dir/f-offset"
+  echo "== $n: (f) paths from $(basename "$vocabulary"): $(wc -l <"$paths") lines, md5 $(md5sum <"$paths" | cut -c1-12)"
+
+  if [[ "$only" != f ]]; then
   # Walk to the deep page: limit=100 pages up to row 199,900 (or the last full page).
   # (the list shows active therapies only: 1 in 50 synthetic ones is withdrawn)
   active=$(pg -d "$database" -tAc "SELECT count(*) FROM therapies WHERE deleted_at IS NULL AND status = 'active'")
@@ -104,8 +148,24 @@ for n in "${sizes[@]}"; do
     measure "deep page (after row $row), by name" "$api/v1/therapies?limit=20&cursor=$cursor"
     measure "facets, unfiltered" "$api/v1/facets"
   } | tee -a "$table"
+  fi
+  echo "== $n: measuring (f) (load average $(cut -d' ' -f1-3 /proc/loadavg))"
+  f_duration=$f_warm measure_f warm-up 1 >/dev/null
+  measure_f "(f) distinct searches ($vocabulary_label vocabulary), each path once" 1 | tee -a "$table"
+  if (( f_connections > 1 )); then
+    f_duration=$f_warm measure_f warm-up "$f_connections" >/dev/null
+    measure_f "(f) distinct searches ($vocabulary_label vocabulary), each path once, $f_connections connections" "$f_connections" | tee -a "$table"
+  fi
   kill "$api_pid"; wait "$api_pid" 2>/dev/null || true; api_pid=""
 done
+
+# (f)'s cost per search (p50 at 1 connection), largest size over smallest; target <= 2x from 1k to 1M.
+small=${sizes[0]} large=${sizes[-1]}
+if (( ${#sizes[@]} > 1 )) && [[ -f "$bench_dir/f-p50-$small-1" && -f "$bench_dir/f-p50-$large-1" ]]; then
+  awk -v a="$(cat "$bench_dir/f-p50-$small-1")" -v b="$(cat "$bench_dir/f-p50-$large-1")" -v s="$small" -v l="$large" 'BEGIN {
+    printf "\n(f) cost per search (p50, 1 connection): %.2f ms at %s, %.2f ms at %s therapies: %.2fx (target <= 2x from 1k to 1M: %s)\n",
+      a / 1000, s, b / 1000, l, b / a, (b <= 2 * a ? "met" : "missed") }' | tee -a "$table"
+fi
 
 if [[ "${BENCH_EXPORT:-1}" == 1 ]]; then
   for n in "${sizes[@]}"; do
