@@ -50,6 +50,11 @@ distinct_count=${BENCH_DISTINCT:-60000}
 f_sample=${BENCH_F_SAMPLE:-100}
 literal_floor=${BENCH_F_LITERAL_FLOOR:-0}
 f_warm=${BENCH_F_WARMUP:-5}
+# Once, before the first (f) cell: (f) load at the top connection count, not counted, until the
+# API's tiered JIT has settled (dotnet-counters on a fresh process: 1.3-3.4 s of JIT per 5 s for the
+# first ~25 s of this load, then under 0.2 s). A service runs warm; a 10 s cell on a fresh process
+# measures the compiler. 0 turns it off.
+f_jit_warm=${BENCH_F_JIT_WARMUP:-30}
 (( f_sample >= 1 )) || { echo "BENCH_F_SAMPLE: at least 1" >&2; exit 1; }
 (( literal_floor == 0 || f_sample <= 128 )) || { echo "BENCH_F_SAMPLE: at most 128 with BENCH_F_LITERAL_FLOOR=1 (pgbench takes at most 128 scripts)" >&2; exit 1; }
 work=$bench_dir/work
@@ -298,6 +303,10 @@ run_pgbench() {
   printf '%s|%s|%s|%s|%s|%s\n' "$label" "$conns" "${tps:-0}" "$p50" "$p99" "$(( ${failed:-0} + aborted ))"
 }
 
+if (( f_jit_warm > 0 )); then
+  echo "== warming the API up: $f_jit_warm s of (f) at ${connections[-1]} connections, not counted (BENCH_F_JIT_WARMUP)"
+  duration=$f_jit_warm run_wrk_list "(f) JIT warm-up" "${connections[-1]}" 2 "$api" >/dev/null
+fi
 load_measure=$(cut -d' ' -f1-3 /proc/loadavg)
 echo "== measuring ($duration s per cell; load average $(cut -d' ' -f1-3 /proc/loadavg))"
 for c in "${connections[@]}"; do
@@ -349,7 +358,7 @@ floor_peak=$(( $(peak_kb "${floor_pid:-$floor_f_pid}") / 1024 ))
   echo "its HTTP floor serves the sample answer nearest the mean size of the $f_sample sample answers (mean $f_mean B, median $f_median B: $f_size B);"
   echo "its DB floor replays the $f_statements statements the API sent for those $f_sample requests, with the values they were bound to:"
   echo "$f_shapes pgbench scripts (one per statement shape, weighted by its requests), each transaction a primary-key read of one request's values (\\gset), then its statements in one pipeline;"
-  echo "it runs $f_warm s longer than a cell and counts the transactions of the last $duration s only; each (f) API cell follows $f_warm s of the same load, not counted (BENCH_F_WARMUP)."
+  echo "it runs $f_warm s longer than a cell and counts the transactions of the last $duration s only; each (f) API cell follows $f_warm s of the same load, not counted (BENCH_F_WARMUP), and the first one $f_jit_warm s of it at ${connections[-1]} connections (BENCH_F_JIT_WARMUP)."
   echo
   echo "| workload | conns | req/s | p50 ms | p99 ms | errors |"
   echo "|---|---:|---:|---:|---:|---:|"
