@@ -50,13 +50,28 @@ public sealed class CatalogSnapshot
     public async Task<List<T>> QueryAsync<T>(string sql, object? parameters, CancellationToken ct, bool last = false)
     {
         var text = (opened ? "" : OpeningSql) + sql + (last ? ClosingSql : "");
-        await using var grid = await db.QueryMultipleAsync(new CommandDefinition(text, parameters, cancellationToken: ct));
+        // A reader of our own rather than Dapper's GridReader: when the connection breaks mid-read,
+        // the grid's cleanup would replace Npgsql's exception (an outage: 503) with "the reader is closed" (a 500).
+        await using var reader = await db.ExecuteReaderAsync(new CommandDefinition(text, parameters, cancellationToken: ct));
         if (!opened)
         {
-            Opened(await grid.ReadSingleOrDefaultAsync<ChangeFeedPosition.Row?>());
+            Opened(await reader.ReadAsync(ct) ? new ChangeFeedPosition.Row(reader.GetDecimal(0), reader.GetInt64(1)) : null);
+            await reader.NextResultAsync(ct);
         }
 
-        var rows = (await grid.ReadAsync<T>()).AsList();
+        // Untyped, then cast: Dapper's typed row parser cannot be had for a single-column type (string, long).
+        var parse = reader.GetRowParser<object>(typeof(T));
+        var rows = new List<T>();
+        while (await reader.ReadAsync(ct))
+        {
+            rows.Add((T)parse(reader));
+        }
+
+        while (await reader.NextResultAsync(ct))
+        {
+            // the statements after the query return no rows (SET LOCAL, COMMIT); their errors surface here
+        }
+
         committed = last;
         return rows;
     }
