@@ -25,16 +25,6 @@ public sealed record MemberLimits(
         Max(Minimum, other.Minimum), Min(Maximum, other.Maximum), Max(MinItems, other.MinItems), Min(MaxItems, other.MaxItems),
         Items is null ? other.Items : other.Items is null ? Items : Items.With(other.Items));
 
-    /// <summary>Only what both say alike (a bound that depends on the day the validator was made is not in both).</summary>
-    public MemberLimits? Common(MemberLimits other)
-    {
-        var common = new MemberLimits(
-            Same(MinLength, other.MinLength), Same(MaxLength, other.MaxLength), Pattern == other.Pattern ? Pattern : null,
-            Same(Minimum, other.Minimum), Same(Maximum, other.Maximum), Same(MinItems, other.MinItems), Same(MaxItems, other.MaxItems),
-            Items is null || other.Items is null ? null : Items.Common(other.Items));
-        return common == new MemberLimits() ? null : common;
-    }
-
     /// <summary>Writes the limits on a member's schema (and an array's item schema).</summary>
     public void ApplyTo(OpenApiSchema schema)
     {
@@ -55,8 +45,6 @@ public sealed record MemberLimits(
     private static T? Min<T>(T? a, T? b) where T : struct, IComparable<T> => a is null ? b : b is null ? a : a.Value.CompareTo(b.Value) <= 0 ? a : b;
 
     private static T? Max<T>(T? a, T? b) where T : struct, IComparable<T> => a is null ? b : b is null ? a : a.Value.CompareTo(b.Value) >= 0 ? a : b;
-
-    private static T? Same<T>(T? a, T? b) where T : struct => Equals(a, b) ? a : null;
 }
 
 public static class ValidatorLimits

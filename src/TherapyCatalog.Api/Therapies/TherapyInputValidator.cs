@@ -18,7 +18,10 @@ public sealed class TherapyInputValidator : AbstractValidator<TherapyInput>
 
     public TherapyInputValidator(TimeProvider clock)
     {
-        var today = DateOnly.FromDateTime(clock.GetUtcNow().UtcDateTime);
+        // Read at each validation, not once: the validator is a singleton, and a service that runs
+        // past midnight must take the new day's approvals (and, past New Year, its prices).
+        DateOnly Today() => DateOnly.FromDateTime(clock.GetUtcNow().UtcDateTime);
+        bool InApprovalRange(DateOnly? day) => day is not { } d || (d >= EarliestApproval && d <= Today());
 
         RuleFor(t => t.Slug).NotEmpty().MaximumLength(100).MatchesWhole(TherapyVocabulary.SlugPattern)
             .WithMessage("'slug' must be lower-case words of letters and digits joined by single hyphens, e.g. 'kymriah'.");
@@ -47,7 +50,7 @@ public sealed class TherapyInputValidator : AbstractValidator<TherapyInput>
                 .WithMessage("'conditionId' must be the id of a condition, e.g. 'large-b-cell-lymphoma' (see GET /v1/conditions).");
             indication.RuleFor(i => i.Population).MaximumLength(1000);
             indication.RuleFor(i => i.Regulator).NotEmpty().OneOf(TherapyVocabulary.Regulators);
-            indication.RuleFor(i => i.ApprovedOn).InclusiveBetween(EarliestApproval, today)
+            indication.RuleFor(i => i.ApprovedOn).Must(InApprovalRange)
                 .WithMessage($"'approvedOn' must lie between {EarliestApproval:yyyy-MM-dd} and today.");
             indication.RuleFor(i => i.Source).Sourced(i => i.SourceKind);
             indication.RuleFor(i => i.SourceKind).OneOf(TherapyVocabulary.SourceKinds);
@@ -58,7 +61,7 @@ public sealed class TherapyInputValidator : AbstractValidator<TherapyInput>
         {
             approval.RuleFor(a => a.Regulator).NotEmpty().OneOf(TherapyVocabulary.Regulators);
             approval.RuleFor(a => a.ApplicationNumber).MaximumLength(100).SingleLine();
-            approval.RuleFor(a => a.ApprovedOn).InclusiveBetween(EarliestApproval, today)
+            approval.RuleFor(a => a.ApprovedOn).Must(InApprovalRange)
                 .WithMessage($"'approvedOn' must lie between {EarliestApproval:yyyy-MM-dd} and today.");
             approval.RuleFor(a => a.Status).NotEmpty().OneOf(TherapyVocabulary.ApprovalStatuses);
             approval.RuleFor(a => a.Source).Sourced(a => a.SourceKind);
@@ -79,7 +82,8 @@ public sealed class TherapyInputValidator : AbstractValidator<TherapyInput>
             price.RuleFor(p => p.Amount).GreaterThanOrEqualTo(0).LessThanOrEqualTo(TherapyVocabulary.MaxListPrice)
                 .Must(amount => decimal.Round(amount, 2) == amount).WithMessage("'amount' may have at most two decimal places.");
             price.RuleFor(p => p.Currency).NotEmpty().MatchesWhole(TherapyVocabulary.CurrencyPattern).WithMessage("'currency' must be an ISO 4217 code such as 'USD'.");
-            price.RuleFor(p => p.Year).InclusiveBetween(EarliestApproval.Year, today.Year);
+            price.RuleFor(p => p.Year).GreaterThanOrEqualTo(EarliestApproval.Year)
+                .Must(year => year <= Today().Year).WithMessage("'year' must not be later than this year.");
             price.RuleFor(p => p.Source).Sourced(p => p.SourceKind);
             price.RuleFor(p => p.SourceKind).OneOf(TherapyVocabulary.SourceKinds);
         }).When(t => t.ListPrice is not null);

@@ -16,10 +16,9 @@ namespace TherapyCatalog.Api.Therapies;
 /// </summary>
 internal sealed class TherapyLimitSchemas : ISchemaFilter
 {
-    /// <summary>What the validator says, made on two days far apart: only the bounds both agree on.</summary>
-    internal static readonly IReadOnlyDictionary<(Type Type, string Member), MemberLimits> Limits = Common(
-        ValidatorLimits.Of(new TherapyInputValidator(new FixedClock(new DateTimeOffset(2001, 1, 1, 0, 0, 0, TimeSpan.Zero)))),
-        ValidatorLimits.Of(new TherapyInputValidator(new FixedClock(new DateTimeOffset(2999, 1, 1, 0, 0, 0, TimeSpan.Zero)))));
+    /// <summary>What the validator says. Its bounds that depend on today are rules that read the clock (<c>Must</c>), which carry no number.</summary>
+    internal static readonly IReadOnlyDictionary<(Type Type, string Member), MemberLimits> Limits =
+        ValidatorLimits.Of(new TherapyInputValidator(TimeProvider.System));
 
     /// <summary>The write type whose members' limits a read type carries.</summary>
     private static readonly Dictionary<Type, Type> ReadAs = new()
@@ -63,17 +62,5 @@ internal sealed class TherapyLimitSchemas : ISchemaFilter
                 member.Pattern = ConditionRecord.Icd10Pattern;
             }
         }
-    }
-
-    private static Dictionary<(Type, string), MemberLimits> Common(
-        Dictionary<(Type Type, string Member), MemberLimits> one, Dictionary<(Type Type, string Member), MemberLimits> other) =>
-        one.Where(l => other.ContainsKey(l.Key))
-            .Select(l => (l.Key, Limits: l.Value.Common(other[l.Key])))
-            .Where(l => l.Limits is not null)
-            .ToDictionary(l => l.Key, l => l.Limits!);
-
-    private sealed class FixedClock(DateTimeOffset now) : TimeProvider
-    {
-        public override DateTimeOffset GetUtcNow() => now;
     }
 }

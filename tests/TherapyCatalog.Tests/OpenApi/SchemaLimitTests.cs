@@ -48,12 +48,7 @@ public class SchemaLimitTests
                     continue;
                 }
 
-                // Today's year is a bound of the validator, not of the document (which is the same every day).
-                var shown = expected with
-                {
-                    Maximum = type == typeof(ListPrice) && member == "year" ? null : expected.Maximum,
-                    MaxItems = name == "Therapy" && member == "sources" ? null : expected.MaxItems,
-                };
+                var shown = expected with { MaxItems = name == "Therapy" && member == "sources" ? null : expected.MaxItems };
                 Compare($"{name}.{member}", shown, schema, wrong);
             }
         }
