@@ -1,61 +1,51 @@
 using System.Diagnostics.Metrics;
-using Microsoft.Extensions.Caching.Memory;
 using Microsoft.Extensions.Options;
 using TherapyCatalog.Api.Infrastructure;
 
 namespace TherapyCatalog.Api.Conditions;
 
 /// <summary>
-/// The matcher's answers, kept per <see cref="ChangeSignal.Epoch"/> like the response cache's: what
+/// The matcher's answers, kept like the response cache's (<see cref="EpochCache{TValue}"/>): what
 /// a typed text means depends on the condition vocabulary alone, and searches repeat a text with
 /// other filters, limits and pages far more often than they repeat a whole URL (in the kit's
 /// distinct-search workload, 72% of condition searches repeat an earlier text). A search whose
-/// text was matched in this epoch skips the matcher's round trip and runs its page query alone.
-/// An entry is read only while the epoch it was stored under is current, and stored only if the
-/// epoch did not move while the matcher ran (every change to the conditions announces itself), so
-/// it is never older than the last change this process was told of. Off where the response cache
-/// is (<c>Catalog:ResponseCache:Enabled=false</c>, or read replicas); at most 10,000 entries.
+/// text was matched since the last change skips the matcher's round trip and runs its page query
+/// alone. Every change to the conditions announces itself (migration 0005), so an entry is never
+/// older than the last change this process was told of. Off where the response cache is
+/// (<c>Catalog:ResponseCache:Enabled=false</c>, or read replicas); at most 10,000 texts.
 /// </summary>
-public sealed class ConditionMatchCache : IDisposable
+public sealed class ConditionMatchCache
 {
-    private readonly MemoryCache _entries = new(new MemoryCacheOptions { SizeLimit = 10_000 });
-    private readonly ChangeSignal _signal;
-    private readonly bool _enabled;
+    private readonly EpochCache<IReadOnlyList<ConditionMatch>>? _entries;
     private long _hits;
     private long _misses;
 
     public ConditionMatchCache(ChangeSignal signal, IOptions<CatalogOptions> options, IConfiguration configuration, CatalogMetrics metrics)
     {
-        _signal = signal;
-        _enabled = ResponseCache.IsEnabled(options.Value, configuration);
+        _entries = ResponseCache.IsEnabled(options.Value, configuration) ? new(signal, 10_000) : null;
         metrics.Meter.CreateObservableCounter("catalog.condition_match_cache.lookups", () => new[]
         {
             new Measurement<long>(Hits, new KeyValuePair<string, object?>("result", "hit")),
             new Measurement<long>(Misses, new KeyValuePair<string, object?>("result", "miss")),
-        }, "{lookup}", "Condition texts searches asked for: found among the matches kept this epoch (hit), or matched by the database (miss)");
+        }, "{lookup}", "Condition texts searches asked for: found among the matches kept since the last change (hit), or matched by the database (miss)");
     }
 
     public long Hits => Volatile.Read(ref _hits);
 
     public long Misses => Volatile.Read(ref _misses);
 
-    /// <summary>The conditions each query means (<see cref="ConditionMatcher.MatchAsync"/>), from this epoch's entry when there is one.</summary>
+    /// <summary>The conditions each query means (<see cref="ConditionMatcher.MatchAsync"/>), as kept when nothing changed since.</summary>
     public async Task<IReadOnlyList<ConditionMatch>> MatchAsync(
         CatalogSnapshot snapshot, IReadOnlyList<(string Source, ConditionQuery Query)> queries, CancellationToken ct)
     {
-        if (queries.Count == 0 || !_enabled)
+        if (queries.Count == 0 || _entries is null)
         {
             return await ConditionMatcher.MatchAsync(snapshot, queries, ct);
         }
 
-        _signal.StartListening();
-        if (_signal.Epoch is not { } epoch)
-        {
-            return await ConditionMatcher.MatchAsync(snapshot, queries, ct);
-        }
-
-        var key = (epoch, string.Join('\u001f', queries.Select(q => $"{q.Source}\u001e{q.Query.Text}\u001e{q.Query.Code}")));
-        if (_entries.TryGetValue(key, out IReadOnlyList<ConditionMatch>? known) && known is not null)
+        var key = string.Join('\u001f', queries.Select(q => $"{q.Source}\u001e{q.Query.Text}\u001e{q.Query.Code}"));
+        var epoch = _entries.BeforeRead();
+        if (_entries.Current(key) is { } known)
         {
             Interlocked.Increment(ref _hits);
             return known;
@@ -63,13 +53,7 @@ public sealed class ConditionMatchCache : IDisposable
 
         Interlocked.Increment(ref _misses);
         var matches = await ConditionMatcher.MatchAsync(snapshot, queries, ct);
-        if (_signal.Epoch == epoch)
-        {
-            _entries.Set(key, matches, new MemoryCacheEntryOptions { Size = 1, AbsoluteExpirationRelativeToNow = ResponseCache.Expiry });
-        }
-
+        _entries.Store(key, epoch, matches);
         return matches;
     }
-
-    public void Dispose() => _entries.Dispose();
 }

@@ -42,6 +42,14 @@ public sealed class DatabaseGate : IDisposable
     /// <summary>A turn at the database, held until disposed; <see cref="DatabaseBusyException"/> when none comes.</summary>
     public async ValueTask<RateLimitLease> EnterAsync(CancellationToken aborted)
     {
+        // A free turn needs no timer: only a request that has to wait gets one.
+        var free = _limiter.AttemptAcquire(1);
+        if (free.IsAcquired)
+        {
+            return free;
+        }
+
+        free.Dispose();
         using var waiting = CancellationTokenSource.CreateLinkedTokenSource(aborted);
         waiting.CancelAfter(_wait);
         RateLimitLease lease;

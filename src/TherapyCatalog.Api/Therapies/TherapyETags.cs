@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using TherapyCatalog.Api.Infrastructure;
 
 namespace TherapyCatalog.Api.Therapies;
@@ -10,19 +9,10 @@ namespace TherapyCatalog.Api.Therapies;
 /// <para>
 /// Why a 304 from here is not stale: every commit that changes a therapy (create, update, delete,
 /// by any process) inserts into <c>changes</c>, whose trigger NOTIFYs <c>catalog_changes</c>, and
-/// <see cref="ChangeSignal"/> LISTENs on it and moves its <see cref="ChangeSignal.Epoch"/> on each
-/// notification, on losing or regaining its connection, and when this process commits a write
-/// (<see cref="Invalidate"/>, called after the commit and before the answer). An entry is stored
-/// with the epoch read <em>before</em> the database read that produced it, and is used only
-/// while the epoch is still that number. So any change committed after that read began, and any
-/// moment the listener was deaf, has moved the epoch and the entry is dead. The only window left
-/// is a change committed by another process whose notification is still in flight (loopback or
-/// LAN latency, the same race as a read that reached the database a moment before the commit),
-/// and a listener that went silent: <see cref="ChangeSignal.Epoch"/> is null (cache off) once the
-/// connection has not been heard for <see cref="ChangeSignal.HeardWithin"/>, and it is pinged
-/// every second. Only reads from the primary are stored: with <c>ConnectionStrings:CatalogRead</c>
-/// set, a replica may answer with a version older than a notification already received, and the
-/// cache stays empty.
+/// the entries are kept by <see cref="EpochCache{TValue}"/>'s rules. This process's own writes call
+/// <see cref="Invalidate"/> after the commit and before the answer. Only reads from the primary are
+/// stored: with <c>ConnectionStrings:CatalogRead</c> set, a replica may answer with a version older
+/// than a notification already received, and the cache stays empty.
 /// </para>
 /// </summary>
 public sealed class TherapyETags(ChangeSignal signal)
@@ -30,37 +20,16 @@ public sealed class TherapyETags(ChangeSignal signal)
     /// <summary>Beyond this many entries the cache starts over: it holds hot therapies, not the catalog.</summary>
     public const int MaxEntries = 10_000;
 
-    private readonly ConcurrentDictionary<string, (long Epoch, string ETag)> _entries = new(StringComparer.Ordinal);
+    private readonly EpochCache<string> _entries = new(signal, MaxEntries);
 
     /// <summary>The epoch to store a read with, taken before the read; null when no entry may be stored or used.</summary>
-    public long? BeforeRead()
-    {
-        signal.StartListening();
-        return signal.Epoch;
-    }
+    public long? BeforeRead() => _entries.BeforeRead();
 
     /// <summary>The current ETag of <paramref name="idOrSlug"/>, when known for certain; else null.</summary>
-    public string? Current(string idOrSlug)
-    {
-        var epoch = signal.Epoch;
-        return epoch is not null && _entries.TryGetValue(idOrSlug, out var entry) && entry.Epoch == epoch ? entry.ETag : null;
-    }
+    public string? Current(string idOrSlug) => _entries.Current(idOrSlug);
 
     /// <summary>Remembers the ETag a read found, if nothing changed since <paramref name="epochBeforeRead"/>.</summary>
-    public void Store(string idOrSlug, long? epochBeforeRead, string etag)
-    {
-        if (epochBeforeRead is null || signal.Epoch != epochBeforeRead)
-        {
-            return;
-        }
-
-        if (_entries.Count >= MaxEntries)
-        {
-            _entries.Clear();
-        }
-
-        _entries[idOrSlug] = (epochBeforeRead.Value, etag);
-    }
+    public void Store(string idOrSlug, long? epochBeforeRead, string etag) => _entries.Store(idOrSlug, epochBeforeRead, etag);
 
     /// <summary>This process committed a change to a therapy: no entry read before it is used again.</summary>
     public void Invalidate() => signal.Invalidate();

@@ -1,0 +1,48 @@
+using System.Collections.Concurrent;
+
+namespace TherapyCatalog.Api.Infrastructure;
+
+/// <summary>
+/// Values read from the database, kept while nothing has changed since the read began: an entry
+/// is stored with the <see cref="ChangeSignal.Epoch"/> read <em>before</em> the read that produced
+/// it, only if the epoch has not moved by the time it is stored, and it is used only while the
+/// epoch is still that number. Every commit that changes a therapy or a condition moves the epoch
+/// (NOTIFY, or this process's own <see cref="ChangeSignal.Invalidate"/>), and so does a listener
+/// that lost its connection; the epoch is null (nothing stored or used) while the listener has not
+/// been heard. The window left is another process's commit whose notification is still in flight.
+/// Beyond <paramref name="maxEntries"/> entries it starts over: it holds what is hot, not everything.
+/// </summary>
+public sealed class EpochCache<TValue>(ChangeSignal signal, int maxEntries) where TValue : class
+{
+    private readonly ConcurrentDictionary<string, (long Epoch, TValue Value)> _entries = new(StringComparer.Ordinal);
+
+    /// <summary>The epoch to store a read with, taken before the read; null when no entry may be stored or used.</summary>
+    public long? BeforeRead()
+    {
+        signal.StartListening();
+        return signal.Epoch;
+    }
+
+    /// <summary>The value kept for <paramref name="key"/>, when nothing changed since it was read; else null.</summary>
+    public TValue? Current(string key)
+    {
+        var epoch = signal.Epoch;
+        return epoch is not null && _entries.TryGetValue(key, out var entry) && entry.Epoch == epoch ? entry.Value : null;
+    }
+
+    /// <summary>Keeps what a read found, if nothing changed since <paramref name="epochBeforeRead"/>.</summary>
+    public void Store(string key, long? epochBeforeRead, TValue value)
+    {
+        if (epochBeforeRead is null || signal.Epoch != epochBeforeRead)
+        {
+            return;
+        }
+
+        if (_entries.Count >= maxEntries)
+        {
+            _entries.Clear();
+        }
+
+        _entries[key] = (epochBeforeRead.Value, value);
+    }
+}
