@@ -24,7 +24,7 @@ public sealed record ConditionQuery(string Text, string? Code);
 /// matches "Hemophilia B";</item>
 /// <item>it holds every word once misspelt words are corrected (rank 5): a word of 4+ letters, with
 /// no digit and no roman numeral, that no term uses becomes the vocabulary word closest to it,
-/// proposed by trigram similarity and chosen by edit distance. Qualifiers are never corrected.</item>
+/// proposed by trigram similarity (at least 0.45) and chosen by edit distance, through the trigram index (<c>catalog_closest_word</c>, migration 0009). Qualifiers are never corrected.</item>
 /// </list>
 /// A matched condition reaches its descendants (recursive CTE over <c>condition_parents</c>: a
 /// condition may have several parents), ranked 4 (or 5 when the ancestor only matched fuzzily).
@@ -37,9 +37,6 @@ public sealed record ConditionQuery(string Text, string? Code);
 public static partial class ConditionMatcher
 {
     public const int MaxQueryLength = 200;
-
-    /// <summary>How similar (trigrams) a vocabulary word must be to a misspelt word to replace it.</summary>
-    public const string CorrectionThreshold = "0.45";
 
     /// <summary>
     /// A qualifier: a word that tells conditions apart and is compared exactly, never dropped as a
@@ -69,8 +66,8 @@ public static partial class ConditionMatcher
     /// </summary>
     public const string TrigramIndexSql = "SET LOCAL enable_seqscan = off;\n";
 
-    /// <summary>In front of the match: the trigram threshold the <c>%</c> operator (and its index) uses.</summary>
-    private const string PrepareSql = $"SET LOCAL pg_trgm.similarity_threshold = {CorrectionThreshold};\n" + VocabularyPlanSql;
+    /// <summary>In front of the match: its generic plan.</summary>
+    private const string PrepareSql = VocabularyPlanSql;
 
     private const string AfterMatchSql = ";\nSET LOCAL plan_cache_mode TO DEFAULT";
 
@@ -102,11 +99,8 @@ public static partial class ConditionMatcher
                    string_agg(q.word, ' ' ORDER BY q.ordinal) AS original,
                    string_agg(coalesce(
                        (SELECT cw.word FROM condition_words cw WHERE cw.word = q.word),
-                       (SELECT cw.word FROM condition_words cw
-                        WHERE length(q.word) >= 4 AND q.word !~ '[0-9]' AND q.word !~ '{{QualifierPattern}}'
-                          AND cw.word % q.word
-                        ORDER BY levenshtein(cw.word, q.word), similarity(cw.word, q.word) DESC, cw.word
-                        LIMIT 1),
+                       CASE WHEN length(q.word) >= 4 AND q.word !~ '[0-9]' AND q.word !~ '{{QualifierPattern}}'
+                            THEN catalog_closest_word(q.word) END,
                        q.word), ' ' ORDER BY q.ordinal) AS text
             FROM condition_query_word q
             GROUP BY q.source
