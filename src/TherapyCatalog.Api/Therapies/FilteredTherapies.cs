@@ -10,7 +10,8 @@ namespace TherapyCatalog.Api.Therapies;
 /// The SQL of a filter, shared by the list and the facets: fixed fragments appended for the
 /// filters present, every value bound as a parameter. The result set is <c>t</c> (therapies),
 /// joined to <c>h</c> (<c>therapy_hit</c>: therapy_id, rank) when the filter matches a query; then
-/// <c>condition_match</c> holds the <see cref="ConditionMatch"/>es, bound as arrays.
+/// <c>condition_match</c> holds the <see cref="ConditionMatch"/>es, bound as arrays. <c>With</c> is
+/// what goes in front of the query: its settings (<c>SET LOCAL</c>) and its <c>WITH</c> list.
 /// </summary>
 public sealed record FilteredTherapies(string With, string From, string Rank, string Where, DynamicParameters Parameters)
 {
@@ -42,6 +43,12 @@ public sealed record FilteredTherapies(string With, string From, string Rank, st
                OR (@QCloseNames AND lower(o.name) % @Q)
         )
         """;
+
+    // In front of a query with free text, for the rest of the transaction: how similar (trigrams) a
+    // name must be to q to be a close name (%). Set by the query itself: the match in front of it
+    // may have been kept from an earlier request, and the default (0.3) let "tisagenlecleucel"
+    // find tabelecleucel.
+    private const string CloseNameThresholdSql = "SET LOCAL pg_trgm.similarity_threshold = 0.45;\n";
 
     // Free text that names a kind of product (ProductKindTerms: "CAR-T", "AAV", "gene therapy"): rank 2,
     // after an exact name. An empty list leaves its dimension open.
@@ -188,7 +195,7 @@ public sealed record FilteredTherapies(string With, string From, string Rank, st
                 { Condition: not null } => ConditionOnlyHitCte,
                 _ => QOnlyHitCte,
             });
-            with = "WITH\n" + string.Join(",\n", ctes) + "\n";
+            with = (filter.Q is null ? "" : CloseNameThresholdSql) + "WITH\n" + string.Join(",\n", ctes) + "\n";
             from = HitFrom;
             rank = "h.rank";
         }
