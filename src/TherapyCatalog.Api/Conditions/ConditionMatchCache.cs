@@ -1,4 +1,3 @@
-using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Options;
 using TherapyCatalog.Api.Infrastructure;
 
@@ -14,46 +13,27 @@ namespace TherapyCatalog.Api.Conditions;
 /// older than the last change this process was told of. Off where the response cache is
 /// (<c>Catalog:ResponseCache:Enabled=false</c>, or read replicas); at most 10,000 texts.
 /// </summary>
-public sealed class ConditionMatchCache
+public sealed class ConditionMatchCache(ChangeSignal signal, IOptions<CatalogOptions> options, IConfiguration configuration, CatalogMetrics metrics)
 {
-    private readonly EpochCache<IReadOnlyList<ConditionMatch>>? _entries;
-    private long _hits;
-    private long _misses;
+    private readonly KeptReads<IReadOnlyList<ConditionMatch>> _entries = new(
+        "catalog.condition_match_cache.lookups",
+        "Condition texts searches asked for: found among the matches kept since the last change (hit), or matched by the database (miss)",
+        10_000, signal, options, configuration, metrics);
 
-    public ConditionMatchCache(ChangeSignal signal, IOptions<CatalogOptions> options, IConfiguration configuration, CatalogMetrics metrics)
-    {
-        _entries = ResponseCache.IsEnabled(options.Value, configuration) ? new(signal, 10_000) : null;
-        metrics.Meter.CreateObservableCounter("catalog.condition_match_cache.lookups", () => new[]
-        {
-            new Measurement<long>(Hits, new KeyValuePair<string, object?>("result", "hit")),
-            new Measurement<long>(Misses, new KeyValuePair<string, object?>("result", "miss")),
-        }, "{lookup}", "Condition texts searches asked for: found among the matches kept since the last change (hit), or matched by the database (miss)");
-    }
+    public long Hits => _entries.Hits;
 
-    public long Hits => Volatile.Read(ref _hits);
-
-    public long Misses => Volatile.Read(ref _misses);
+    public long Misses => _entries.Misses;
 
     /// <summary>The conditions each query means (<see cref="ConditionMatcher.MatchAsync"/>), as kept when nothing changed since.</summary>
     public async Task<IReadOnlyList<ConditionMatch>> MatchAsync(
         CatalogSnapshot snapshot, IReadOnlyList<(string Source, ConditionQuery Query)> queries, CancellationToken ct)
     {
-        if (queries.Count == 0 || _entries is null)
+        if (queries.Count == 0)
         {
-            return await ConditionMatcher.MatchAsync(snapshot, queries, ct);
+            return [];
         }
 
         var key = string.Join('\u001f', queries.Select(q => $"{q.Source}\u001e{q.Query.Text}\u001e{q.Query.Code}"));
-        var epoch = _entries.BeforeRead();
-        if (_entries.Current(key) is { } known)
-        {
-            Interlocked.Increment(ref _hits);
-            return known;
-        }
-
-        Interlocked.Increment(ref _misses);
-        var matches = await ConditionMatcher.MatchAsync(snapshot, queries, ct);
-        _entries.Store(key, epoch, matches);
-        return matches;
+        return await _entries.GetAsync(key, _ => true, () => ConditionMatcher.MatchAsync(snapshot, queries, ct));
     }
 }

@@ -10,11 +10,17 @@ namespace TherapyCatalog.Api.Infrastructure;
 /// (NOTIFY, or this process's own <see cref="ChangeSignal.Invalidate"/>), and so does a listener
 /// that lost its connection; the epoch is null (nothing stored or used) while the listener has not
 /// been heard. The window left is another process's commit whose notification is still in flight.
-/// Beyond <paramref name="maxEntries"/> entries it starts over: it holds what is hot, not everything.
+/// Beyond <paramref name="maxEntries"/> entries, or <paramref name="maxWeight"/> in all as
+/// <paramref name="weigh"/> tells (in bytes, say; a value heavier than that alone is not kept), it
+/// starts over: it holds what is hot, not everything.
 /// </summary>
-public sealed class EpochCache<TValue>(ChangeSignal signal, int maxEntries) where TValue : class
+public sealed class EpochCache<TValue>(ChangeSignal signal, int maxEntries, Func<TValue, long>? weigh = null, long maxWeight = long.MaxValue)
+    where TValue : class
 {
     private readonly ConcurrentDictionary<string, (long Epoch, TValue Value)> _entries = new(StringComparer.Ordinal);
+
+    // What the entries stored since the last start-over weigh (a value stored again under its key counts twice: an upper bound).
+    private long _weight;
 
     /// <summary>The epoch to store a read with, taken before the read; null when no entry may be stored or used.</summary>
     public long? BeforeRead()
@@ -38,9 +44,16 @@ public sealed class EpochCache<TValue>(ChangeSignal signal, int maxEntries) wher
             return;
         }
 
-        if (_entries.Count >= maxEntries)
+        var weight = weigh?.Invoke(value) ?? 0;
+        if (weight > maxWeight)
+        {
+            return;
+        }
+
+        if (_entries.Count >= maxEntries || Interlocked.Add(ref _weight, weight) > maxWeight)
         {
             _entries.Clear();
+            Interlocked.Exchange(ref _weight, weight);
         }
 
         _entries[key] = (epochBeforeRead.Value, value);

@@ -127,11 +127,15 @@ public static partial class TherapiesApi
     private static RouteHandlerBuilder WithIdOrSlugDoc(this RouteHandlerBuilder builder) =>
         builder.WithParameterDoc("idOrSlug", "The therapy's uuid or slug, e.g. `kymriah` (any case).", example: () => JsonValue.Create("kymriah"));
 
-    /// <summary>The therapies feature's services: its validator, ETag cache, data files and OpenAPI examples.</summary>
+    /// <summary>The therapies feature's services: its validator, ETag cache, kept first pages, data files and OpenAPI examples.</summary>
     public static IServiceCollection AddTherapies(this IServiceCollection services)
     {
         services.AddSingleton<IValidator<TherapyInput>, TherapyInputValidator>();
         services.AddSingleton<TherapyETags>();
+        services.AddKeptReads<TherapyListApi.KeptPage>(
+            "catalog.therapy_page_cache.lookups",
+            "First pages of therapy lists and searches asked for: answered from a page read since the last change for the same filters and sort (hit), or by the database (miss)",
+            TherapyListApi.KeptPage.MaxEntries, page => page.Bytes, TherapyListApi.KeptPage.MaxBytes);
         services.AddSingleton<ICatalogDataSet, TherapyData>();
         services.Configure<SwaggerGenOptions>(options =>
         {

@@ -77,11 +77,30 @@ public static class TherapyListApi
         [property: JsonPropertyName("d")] string Date,
         [property: JsonPropertyName("i")] Guid Id);
 
-    private sealed record Row(Guid Id, int Rank, string SortName, string SortDate, string Document, string? MatchedConditions);
+    public sealed record Row(Guid Id, int Rank, string SortName, string SortDate, string Document, string? MatchedConditions);
+
+    /// <summary>
+    /// A page as read for a limit: its rows (up to <paramref name="Limit"/> + 1: one more shows a
+    /// next page), the suggestions, and the <c>X-Catalog-Cursor</c> of its snapshot. The order is
+    /// total (ties broken by id), so its first n rows are the page for any limit n up to its own,
+    /// and for any limit at all when it holds every row there is. At most 10,000 pages are kept, and
+    /// at most 128 MB of their documents (as .NET strings: two bytes a character).
+    /// </summary>
+    public sealed record KeptPage(IReadOnlyList<Row> Rows, int Limit, IReadOnlyList<string>? Suggestions, string? Cursor)
+    {
+        public const int MaxEntries = 10_000;
+
+        public const long MaxBytes = 128L * 1024 * 1024;
+
+        public bool Answers(int take) => take <= Limit || Rows.Count <= Limit;
+
+        public long Bytes => 2L * Rows.Sum(r => (long)r.Document.Length + (r.MatchedConditions?.Length ?? 0));
+    }
 
     public static async Task<Results<Ok<TherapyPage>, ValidationProblem>> ListTherapies(
         [AsParameters] TherapyFilterRequest request, string? sort, string? limit, string? cursor,
-        [FromKeyedServices(CatalogDatabase.Reads)] NpgsqlDataSource dataSource, ConditionMatchCache matcher, OpaqueCursor cursors, IOptions<CatalogOptions> options, HttpContext http, CancellationToken ct)
+        [FromKeyedServices(CatalogDatabase.Reads)] NpgsqlDataSource dataSource, ConditionMatchCache matcher, OpaqueCursor cursors, IOptions<CatalogOptions> options, KeptReads<KeptPage> kept,
+        HttpContext http, CancellationToken ct)
     {
         var errors = Validator.Validate(request).ToDictionary();
         var take = Limits.Take(limit, errors);
@@ -117,30 +136,14 @@ public static class TherapyListApi
             }
         }
 
-        List<Row> rows;
-        IReadOnlyList<string>? suggestions = null;
-        await using (var db = await dataSource.OpenConnectionAsync(ct))
-        {
-            var snapshot = CatalogSnapshot.Begin(db, http.Response, cursors);
-            var matches = await matcher.MatchAsync(snapshot, filter.MatcherQueries, ct);
-            var (text, parameters) = PageQuery(filter, matches, sortName, after, take);
-            // "Did you mean": only when the typed condition matched no condition at all (not when other
-            // filters emptied the list). Otherwise the page is the snapshot's last query.
-            var typedSource = filter.Condition is not null ? "condition" : "q";
-            var unmatched = after is null && (filter.Condition ?? filter.Q) is not null && !matches.Any(m => m.Source == typedSource);
-            rows = await snapshot.QueryAsync<Row>(text, parameters, ct, last: !unmatched);
-            if (unmatched && rows.Count == 0)
-            {
-                var close = await ConditionMatcher.SuggestAsync(snapshot, (filter.Condition ?? filter.Q)!.Text, ct);
-                suggestions = close.Count > 0 ? close : null;
-            }
-
-            await snapshot.CommitAsync(ct);
-        }
-
-        var page = rows.Take(take).ToList();
+        // A first page is kept per filter and sort, whatever its limit: a read for one limit answers every smaller one.
+        var read = after is null
+            ? await kept.GetAsync(sortName + "\u001f" + fingerprint, k => k.Answers(take), () => ReadAsync(filter, sortName, null, take, dataSource, matcher, cursors, http, ct))
+            : await ReadAsync(filter, sortName, after, take, dataSource, matcher, cursors, http, ct);
+        http.Response.Headers[CatalogSnapshot.HeaderName] = read.Cursor;
+        var page = read.Rows.Take(take).ToList();
         string? next = null;
-        if (rows.Count > take)
+        if (read.Rows.Count > take)
         {
             var last = page[^1];
             next = cursors.Encode("p1:" + JsonSerializer.Serialize(
@@ -158,7 +161,32 @@ public static class TherapyListApi
 
             return item;
         }).ToList();
-        return TypedResults.Ok(new TherapyPage(items, next, suggestions));
+        return TypedResults.Ok(new TherapyPage(items, next, read.Suggestions));
+    }
+
+    /// <summary>The rows of a page (<paramref name="take"/> + 1 at most) in one snapshot, with the suggestions when nothing matched.</summary>
+    private static async Task<KeptPage> ReadAsync(
+        TherapyFilter filter, string sortName, PagePosition? after, int take,
+        NpgsqlDataSource dataSource, ConditionMatchCache matcher, OpaqueCursor cursors, HttpContext http, CancellationToken ct)
+    {
+        await using var db = await dataSource.OpenConnectionAsync(ct);
+        var snapshot = CatalogSnapshot.Begin(db, http.Response, cursors);
+        var matches = await matcher.MatchAsync(snapshot, filter.MatcherQueries, ct);
+        var (text, parameters) = PageQuery(filter, matches, sortName, after, take);
+        // "Did you mean": only when the typed condition matched no condition at all (not when other
+        // filters emptied the list). Otherwise the page is the snapshot's last query.
+        var typedSource = filter.Condition is not null ? "condition" : "q";
+        var unmatched = after is null && (filter.Condition ?? filter.Q) is not null && !matches.Any(m => m.Source == typedSource);
+        var rows = await snapshot.QueryAsync<Row>(text, parameters, ct, last: !unmatched);
+        IReadOnlyList<string>? suggestions = null;
+        if (unmatched && rows.Count == 0)
+        {
+            var close = await ConditionMatcher.SuggestAsync(snapshot, (filter.Condition ?? filter.Q)!.Text, ct);
+            suggestions = close.Count > 0 ? close : null;
+        }
+
+        await snapshot.CommitAsync(ct);
+        return new KeptPage(rows, take, suggestions, http.Response.Headers[CatalogSnapshot.HeaderName]);
     }
 
     /// <summary>The SQL and parameters of one page: <paramref name="take"/> + 1 rows after <paramref name="after"/>, so a further page shows.</summary>
