@@ -10,17 +10,32 @@ namespace TherapyCatalog.Api.Infrastructure;
 /// (NOTIFY, or this process's own <see cref="ChangeSignal.Invalidate"/>), and so does a listener
 /// that lost its connection; the epoch is null (nothing stored or used) while the listener has not
 /// been heard. The window left is another process's commit whose notification is still in flight.
-/// Beyond <paramref name="maxEntries"/> entries, or <paramref name="maxWeight"/> in all as
-/// <paramref name="weigh"/> tells (in bytes, say; a value heavier than that alone is not kept), it
-/// starts over: it holds what is hot, not everything.
+/// <para>
+/// It holds what is hot, not everything: at most <paramref name="maxEntries"/> entries, and
+/// <paramref name="maxWeight"/> in all as <paramref name="weigh"/> tells (in bytes, say; a value
+/// heavier than half of that is not kept), in two generations of half each. New entries go to the
+/// current one; when it is full, it becomes the previous one and the previous one is dropped; an
+/// entry found in the previous one moves to the current one. So what was used lately stays, and
+/// the oldest half goes, where a single table would drop everything at once.
+/// </para>
 /// </summary>
 public sealed class EpochCache<TValue>(ChangeSignal signal, int maxEntries, Func<TValue, long>? weigh = null, long maxWeight = long.MaxValue)
     where TValue : class
 {
-    private readonly ConcurrentDictionary<string, (long Epoch, TValue Value)> _entries = new(StringComparer.Ordinal);
+    private sealed class Generation
+    {
+        public readonly ConcurrentDictionary<string, (long Epoch, TValue Value)> Entries = new(StringComparer.Ordinal);
 
-    // What the entries stored since the last start-over weigh (a value stored again under its key counts twice: an upper bound).
-    private long _weight;
+        // How many entries were stored in it and what they weigh (a value stored again under its key
+        // counts twice: upper bounds). Counted here: ConcurrentDictionary.Count takes every lock of the table.
+        public int Stored;
+        public long Weight;
+    }
+
+    private readonly int _generationEntries = Math.Max(1, maxEntries / 2);
+    private readonly long _generationWeight = maxWeight / 2;
+    private volatile Generation _current = new();
+    private volatile Generation _previous = new();
 
     /// <summary>The epoch to store a read with, taken before the read; null when no entry may be stored or used.</summary>
     public long? BeforeRead()
@@ -32,8 +47,23 @@ public sealed class EpochCache<TValue>(ChangeSignal signal, int maxEntries, Func
     /// <summary>The value kept for <paramref name="key"/>, when nothing changed since it was read; else null.</summary>
     public TValue? Current(string key)
     {
-        var epoch = signal.Epoch;
-        return epoch is not null && _entries.TryGetValue(key, out var entry) && entry.Epoch == epoch ? entry.Value : null;
+        if (signal.Epoch is not { } epoch)
+        {
+            return null;
+        }
+
+        if (_current.Entries.TryGetValue(key, out var entry))
+        {
+            return entry.Epoch == epoch ? entry.Value : null;
+        }
+
+        if (_previous.Entries.TryGetValue(key, out entry) && entry.Epoch == epoch)
+        {
+            Add(key, entry);
+            return entry.Value;
+        }
+
+        return null;
     }
 
     /// <summary>Keeps what a read found, if nothing changed since <paramref name="epochBeforeRead"/>.</summary>
@@ -44,18 +74,26 @@ public sealed class EpochCache<TValue>(ChangeSignal signal, int maxEntries, Func
             return;
         }
 
-        var weight = weigh?.Invoke(value) ?? 0;
-        if (weight > maxWeight)
+        Add(key, (epochBeforeRead.Value, value));
+    }
+
+    private void Add(string key, (long Epoch, TValue Value) entry)
+    {
+        var weight = weigh?.Invoke(entry.Value) ?? 0;
+        if (weight > _generationWeight)
         {
             return;
         }
 
-        if (_entries.Count >= maxEntries || Interlocked.Add(ref _weight, weight) > maxWeight)
+        var current = _current;
+        if (Interlocked.Increment(ref current.Stored) > _generationEntries || Interlocked.Add(ref current.Weight, weight) > _generationWeight)
         {
-            _entries.Clear();
-            Interlocked.Exchange(ref _weight, weight);
+            // Two requests may both find it full: one generation is then started twice, harmlessly.
+            _previous = current;
+            current = new Generation { Stored = 1, Weight = weight };
+            _current = current;
         }
 
-        _entries[key] = (epochBeforeRead.Value, value);
+        current.Entries[key] = entry;
     }
 }

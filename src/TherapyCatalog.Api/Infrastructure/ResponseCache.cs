@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Globalization;
 using Microsoft.AspNetCore.OutputCaching;
 using Microsoft.Extensions.Options;
@@ -16,7 +17,11 @@ namespace TherapyCatalog.Api.Infrastructure;
 /// <para>
 /// The key is the method, scheme, host, path (case-sensitive: slugs and cursors are) and every query
 /// value (ordinal). Only anonymous GETs answered 200 are stored (the output cache's default policy);
-/// a caller with an API key always reads the database. Off when reads go to replicas
+/// a caller with an API key always reads the database. An answer is stored the second time its
+/// path and query are asked for (of the last <see cref="AdmissionMemory"/> asked, in any epoch), as
+/// <c>proxy_cache_min_uses 2</c> does: most distinct searches are asked once, and storing each of
+/// them cost a copy, memory and compaction for nothing (the kit's distinct searches ran 11% faster
+/// without). Off when reads go to replicas
 /// (<c>ConnectionStrings:CatalogRead</c>: a replica can lag behind a notification already received)
 /// or when <c>Catalog:ResponseCache:Enabled</c> is false. Rate limits still apply to every request:
 /// the limiter runs before the cache.
@@ -25,6 +30,9 @@ namespace TherapyCatalog.Api.Infrastructure;
 public static class ResponseCache
 {
     public const string Policy = "catalog-reads";
+
+    /// <summary>How many paths (as hashes) are remembered as asked for once; beyond that it starts over.</summary>
+    public const int AdmissionMemory = 100_000;
 
     /// <summary>Entries are also dropped after this long: a backstop for memory, not for freshness.</summary>
     public static readonly TimeSpan Expiry = TimeSpan.FromMinutes(5);
@@ -64,6 +72,10 @@ public static class ResponseCache
         private static readonly object EpochItem = new();
         private long _lastEpoch = -1;
 
+        // The hashes of paths asked for (with their query): a collision only stores an answer one request early.
+        private readonly ConcurrentDictionary<int, bool> _asked = new();
+        private int _askedCount;
+
         private readonly bool _enabled = IsEnabled(options.Value, configuration);
 
         public ValueTask CacheRequestAsync(OutputCacheContext context, CancellationToken cancellationToken)
@@ -75,6 +87,7 @@ public static class ResponseCache
                 context.CacheVaryByRules.VaryByValues["epoch"] = tag;
                 context.Tags.Add(tag);
                 context.HttpContext.Items[EpochItem] = epoch;
+                context.AllowCacheStorage = AskedBefore(context.HttpContext.Request);
                 if (Interlocked.Exchange(ref _lastEpoch, epoch) is var previous && previous != epoch && previous >= 0)
                 {
                     _ = store.EvictByTagAsync(Tag(previous), CancellationToken.None).AsTask();
@@ -88,6 +101,27 @@ public static class ResponseCache
             }
 
             return ValueTask.CompletedTask;
+        }
+
+        private bool AskedBefore(HttpRequest request)
+        {
+            var hash = HashCode.Combine(
+                string.GetHashCode(request.Path.Value, StringComparison.Ordinal),
+                string.GetHashCode(request.QueryString.Value, StringComparison.Ordinal));
+            if (_asked.ContainsKey(hash))
+            {
+                return true;
+            }
+
+            // Counted here: ConcurrentDictionary.Count takes every lock of the table.
+            if (Interlocked.Increment(ref _askedCount) > AdmissionMemory)
+            {
+                _asked.Clear();
+                Interlocked.Exchange(ref _askedCount, 1);
+            }
+
+            _asked[hash] = true;
+            return false;
         }
 
         private static string Tag(long epoch) => "epoch-" + epoch.ToString(CultureInfo.InvariantCulture);

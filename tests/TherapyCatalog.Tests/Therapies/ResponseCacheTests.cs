@@ -46,6 +46,22 @@ public class ResponseCacheTests(CatalogApiFactory api) : IClassFixture<CatalogAp
     }
 
     [Fact]
+    public async Task An_answer_is_stored_the_second_time_it_is_asked_for()
+    {
+        await ReadFromCacheAsync("/v1/therapies?condition=lymphoma"); // the listener has started
+        var path = $"/v1/therapies?condition=lymphoma&probe={Guid.NewGuid():N}";
+
+        var first = await _client.GetAsync(path);
+        var second = await _client.GetAsync(path);
+        var third = await _client.GetAsync(path);
+
+        Assert.Null(first.Headers.Age);
+        Assert.Null(second.Headers.Age);
+        Assert.NotNull(third.Headers.Age);
+        Assert.Equal(await second.Content.ReadAsStringAsync(), await third.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
     public async Task A_cached_list_shows_this_processs_write_in_the_very_next_read()
     {
         var (key, id, etag, body) = await CreateAsync();
